@@ -1,0 +1,54 @@
+"""Queues (teams), customers and their addresses."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Queue(models.Model):
+    """A team that owns tickets: Technical Support, Billing, Warranty & Returns …"""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    # Shown in the acknowledgement: "We aim to reply within 1 business day."
+    first_reply_promise = models.CharField(
+        max_length=200,
+        default="within 1 business day",
+        help_text="Completes the sentence 'You can expect a first reply …' (English; "
+        "translated phrases for the common defaults are built in).",
+    )
+    send_acknowledgement = models.BooleanField(default=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="queues")
+    is_default = models.BooleanField(
+        default=False, help_text="Receives mail that no mailbox address claims (imports)."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A person who writes in; may have several addresses."""
+
+    name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        primary = self.addresses.first()
+        return self.name or (primary.address if primary else f"Customer {self.pk}")
+
+
+class CustomerAddress(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    address = models.EmailField(max_length=320, unique=True)
+
+    class Meta:
+        verbose_name_plural = "customer addresses"
+
+    def __str__(self) -> str:
+        return self.address

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    name = "postroom.mail"
+    label = "mail"
+    verbose_name = "Mail"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,43 @@
+"""Shared fixtures: queues, mailboxes and a helper that feeds raw mail through intake."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def fixture_bytes(name: str) -> bytes:
+    """Return the bytes of tests/fixtures/<name>."""
+    return (FIXTURES / name).read_bytes()
+
+
+def require_service(reason: str) -> None:
+    """Skip on a developer's machine without the service; fail in CI (CI=true)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required service missing in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def queues(db):
+    from postroom.accounts.models import Queue
+
+    support = Queue.objects.create(name="Technical Support", slug="support", is_default=True)
+    billing = Queue.objects.create(name="Billing", slug="billing")
+    return {"support": support, "billing": billing}
+
+
+@pytest.fixture
+def mailboxes(queues):
+    from postroom.mail.models import Mailbox, MailboxAddress
+
+    support = Mailbox.objects.create(name="support", queue=queues["support"])
+    MailboxAddress.objects.create(mailbox=support, address="support@example.test")
+    billing = Mailbox.objects.create(name="billing", queue=queues["billing"])
+    MailboxAddress.objects.create(mailbox=billing, address="billing@example.test")
+    return {"support": support, "billing": billing}
