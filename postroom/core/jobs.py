@@ -19,4 +19,7 @@ def enqueue_on_commit(task: Any, *args: Any, run_after: dt.datetime | None = Non
         t = task.using(run_after=run_after) if run_after is not None else task
         t.enqueue(*args)
 
-    transaction.on_commit(_enqueue)
+    # robust: a failed enqueue must not undo work that is already committed; the stored
+    # row (raw message, outbox entry) stays in its waiting state and the worker's sweep
+    # picks it up again.
+    transaction.on_commit(_enqueue, robust=True)
