@@ -1,0 +1,213 @@
+"""The one write of the intake path: ticket, message, attachments, timeline, in one
+transaction; side effects are enqueued to run after it commits."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from postroom.accounts.services import customer_for_address
+from postroom.core import clock
+from postroom.core.html import sanitize_html
+from postroom.core.jobs import enqueue_on_commit
+from postroom.mail.models import Bounce, Outcome, RawMessage, RawState, Suppression
+from postroom.mail.parsing.types import ParsedMail
+from postroom.mail.pipeline.decisions import Decisions
+from postroom.tickets.models import (
+    Attachment,
+    Direction,
+    EventKind,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+
+def intake_commit(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> RawMessage:
+    """Carry out *decisions* for *raw* in one transaction and mark it processed."""
+    with transaction.atomic():
+        # Lock the raw row: a message is committed once, even if two workers raced.
+        locked = RawMessage.objects.select_for_update().get(pk=raw.pk)
+        if locked.state == RawState.PROCESSED:
+            return locked
+        outcome = decisions.outcome or Outcome.TICKET
+        ticket: Ticket | None = None
+        if outcome is Outcome.DUPLICATE:
+            locked.duplicate_of_id = decisions.duplicate_of_id
+        elif outcome is Outcome.BOUNCE:
+            ticket = _record_bounce(raw=locked, mail=mail, decisions=decisions)
+        elif outcome is Outcome.FOLLOWUP:
+            ticket = _add_followup(raw=locked, mail=mail, decisions=decisions)
+        else:
+            ticket = _open_ticket(raw=locked, mail=mail, decisions=decisions, spam=outcome is Outcome.SPAM)
+        locked.state = RawState.PROCESSED
+        locked.outcome = outcome
+        locked.ticket = ticket
+        locked.failed_step = ""
+        locked.error = ""
+        locked.processed_at = clock.now()
+        locked.save(update_fields=["state", "outcome", "ticket", "duplicate_of", "failed_step", "error", "processed_at"])
+        return locked
+
+
+def _events_from_log(ticket: Ticket, decisions: Decisions, skip: set[str]) -> list[TicketEvent]:
+    events = []
+    for d in decisions.log:
+        if d.kind in skip:
+            continue
+        kind = {
+            "queue": EventKind.ROUTED,
+            "acknowledge": EventKind.ACK_SKIPPED,
+        }.get(d.kind, EventKind.DECISION)
+        summary = f"{d.kind}: {d.value}" + (f" — {d.reason}" if d.reason else "")
+        events.append(TicketEvent(ticket=ticket, kind=kind, summary=summary[:500], source=d.source,
+                                  detail={"step": d.step}))
+    return events
+
+
+def _customer(mail: ParsedMail, decisions: Decisions):
+    address = mail.from_address or decisions.context.envelope_from.strip("<>").lower()
+    if not address or "@" not in address:
+        return None
+    return customer_for_address(address=address, name=mail.from_name)
+
+
+def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spam: bool) -> Ticket:
+    now = clock.now()
+    customer = _customer(mail, decisions)
+    ticket = Ticket.objects.create(
+        subject=(mail.subject or "(no subject)")[:500],
+        queue_id=decisions.queue_id,
+        customer=customer,
+        status=TicketStatus.SPAM if spam else TicketStatus.NEW,
+        language=decisions.language,
+        our_address=decisions.our_address,
+        linked_from_id=decisions.link_from_id,
+        created_at=now,
+        updated_at=now,
+    )
+    if customer is not None and decisions.language and not customer.language:
+        customer.language = decisions.language
+        customer.save(update_fields=["language"])
+    message = _store_message(ticket=ticket, raw=raw, mail=mail, decisions=decisions)
+    events = [
+        TicketEvent(
+            ticket=ticket, kind=EventKind.CREATED, source=f"intake:{raw.source}",
+            summary=f"Ticket created from mail by {mail.from_address or 'unknown sender'}",
+            detail={"raw_id": raw.pk},
+        )
+    ]
+    events += _events_from_log(ticket, decisions, skip=set())
+    if decisions.link_from_id:
+        old = Ticket.objects.get(pk=decisions.link_from_id)
+        events.append(TicketEvent(ticket=ticket, kind=EventKind.LINKED, source="thread",
+                                  summary=f"Continues closed ticket {old.reference}"))
+        TicketEvent.objects.create(ticket=old, kind=EventKind.LINKED, source="thread",
+                                   summary=f"Customer wrote again; continued in {ticket.reference}")
+    TicketEvent.objects.bulk_create(events)
+    if decisions.acknowledge and not spam:
+        from postroom.mail.outbound.tasks import send_acknowledgement
+
+        enqueue_on_commit(send_acknowledgement, ticket.pk, message.pk)
+    return ticket
+
+
+def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=decisions.ticket_id)
+    _store_message(ticket=ticket, raw=raw, mail=mail, decisions=decisions)
+    events = _events_from_log(ticket, decisions, skip={"thread", "language", "queue"})
+    events.append(TicketEvent(
+        ticket=ticket, kind=EventKind.MESSAGE, source=next((d.source for d in decisions.log if d.kind == "thread"), "thread"),
+        summary=f"Reply from {mail.from_address or 'unknown sender'}", detail={"raw_id": raw.pk},
+    ))
+    update = ["updated_at"]
+    if decisions.reopen or ticket.status == TicketStatus.PENDING:
+        previous = ticket.status
+        ticket.status = TicketStatus.OPEN
+        update.append("status")
+        events.append(TicketEvent(
+            ticket=ticket, kind=EventKind.REOPENED if decisions.reopen else EventKind.STATUS,
+            source="customer-reply", summary=f"{previous} → open: the customer replied",
+        ))
+    ticket.updated_at = clock.now()
+    ticket.save(update_fields=update)
+    TicketEvent.objects.bulk_create(events)
+    return ticket
+
+
+def _record_bounce(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Ticket | None:
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from postroom.mail.models import OutboundMessage
+
+    report = mail.delivery_report
+    assert report is not None
+    ticket = Ticket.objects.filter(pk=decisions.ticket_id).first() if decisions.ticket_id else None
+    outbound = None
+    if report.original_message_id:
+        outbound = OutboundMessage.objects.filter(message_id=report.original_message_id).first()
+    now = clock.now()
+    for status in report.statuses or ():
+        Bounce.objects.create(raw=raw, ticket=ticket, outbound=outbound, recipient=status.recipient[:320],
+                              action=status.action[:32], status=status.status[:32],
+                              diagnostic=status.diagnostic[:2000], hard=status.hard)
+        if status.hard and status.recipient:
+            days = settings.POSTROOM["BOUNCE_SUPPRESS_DAYS"]
+            Suppression.objects.update_or_create(
+                address=status.recipient.lower()[:320],
+                defaults={"reason": f"hard bounce {status.status}: {status.diagnostic[:400]}",
+                          "until": now + timedelta(days=days)},
+            )
+    if not report.statuses:
+        Bounce.objects.create(raw=raw, ticket=ticket, outbound=outbound, diagnostic=mail.subject[:2000])
+    if ticket is not None:
+        failed = ", ".join(f"{s.recipient} {s.status}".strip() for s in report.statuses) or mail.subject
+        TicketEvent.objects.create(
+            ticket=ticket, kind=EventKind.BOUNCE, source=decisions.log[-1].source if decisions.log else "dsn",
+            summary=f"Delivery failed: {failed}"[:500],
+            detail={"raw_id": raw.pk, "statuses": [s.__dict__ for s in report.statuses]},
+        )
+    return ticket
+
+
+def _store_message(*, ticket: Ticket, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        raw=raw,
+        direction=Direction.INBOUND,
+        from_address=mail.from_address[:320],
+        from_name=mail.from_name[:200],
+        to=list(mail.to),
+        cc=list(mail.cc),
+        subject=mail.subject[:500],
+        message_id=mail.message_id[:500],
+        in_reply_to=(mail.in_reply_to[0] if mail.in_reply_to else "")[:500],
+        references=" ".join(mail.references),
+        body_text=mail.text,
+        visible_text=mail.visible_text,
+        body_html=sanitize_html(mail.html) if mail.html else "",
+        language=decisions.language,
+        sent_at=mail.date,
+        created_at=clock.now(),
+    )
+    dropped = []
+    for index, part in enumerate(mail.attachments):
+        if part.dropped_reason:
+            dropped.append(f"{part.filename}: {part.dropped_reason}")
+            continue
+        attachment = Attachment(
+            message=message, filename=part.filename[:255] or f"attachment-{index + 1}",
+            content_type=part.content_type[:200], size=len(part.data),
+            sha256=hashlib.sha256(part.data).hexdigest(), content_id=part.content_id[:500], inline=part.inline,
+        )
+        attachment.file.save(attachment.filename, ContentFile(part.data), save=False)
+        attachment.save()
+    if dropped:
+        TicketEvent.objects.create(ticket=ticket, kind=EventKind.NOTE, source="intake:attachments",
+                                   summary=("Attachments not kept: " + "; ".join(dropped))[:500])
+    return message

@@ -1,0 +1,46 @@
+"""Choose the queue of a new ticket from the address the customer wrote to."""
+
+from __future__ import annotations
+
+from postroom.accounts.models import Queue
+from postroom.mail.models import Mailbox, Outcome
+from postroom.mail.parsing.types import ParsedMail
+from postroom.mail.pipeline.decisions import Decisions
+from postroom.mail.store import mailbox_for_address
+
+NAME = "route"
+
+
+def run(mail: ParsedMail, decisions: Decisions) -> None:
+    """Route to the queue of the first of our addresses the message was sent to."""
+    if decisions.outcome not in {Outcome.TICKET, Outcome.SPAM}:
+        return
+    ctx = decisions.context
+    # The envelope is the truth for SMTP/LMTP (Bcc, aliases); headers for imports.
+    for address in (*ctx.envelope_to, *mail.to, *mail.cc, *mail.headers.get("delivered-to", ())):
+        mailbox = mailbox_for_address(address)
+        if mailbox is not None:
+            decisions.queue_id = mailbox.queue_id
+            decisions.our_address = _base(address)
+            decisions.record(
+                step=NAME, kind="queue", value=mailbox.queue.name, source=f"mailbox:{decisions.our_address}"
+            )
+            return
+    if ctx.mailbox_id is not None:
+        mailbox = Mailbox.objects.select_related("queue").get(pk=ctx.mailbox_id)
+        decisions.queue_id = mailbox.queue_id
+        first = mailbox.addresses.values_list("address", flat=True).first()
+        decisions.our_address = first or ""
+        decisions.record(step=NAME, kind="queue", value=mailbox.queue.name, source=f"mailbox:{mailbox.name}")
+        return
+    queue = Queue.objects.filter(is_default=True).first() or Queue.objects.order_by("pk").first()
+    if queue is None:
+        raise LookupError("no queue exists: run `postroom setup` to create the default queues")
+    decisions.queue_id = queue.pk
+    decisions.record(step=NAME, kind="queue", value=queue.name, source="default-queue",
+                     reason="not addressed to any configured mailbox address")
+
+
+def _base(address: str) -> str:
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"

@@ -1,0 +1,78 @@
+"""Writes on tickets: status changes, merge and split. Views and commands call these."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from postroom.core import clock
+from postroom.tickets.models import EventKind, Message, Ticket, TicketEvent, TicketStatus
+
+
+def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: AbstractBaseUser | None,
+                      source: str = "agent") -> Ticket:
+    """Change *ticket*'s status, stamping solved/closed times and the timeline."""
+    status = TicketStatus(status)
+    if ticket.status == status:
+        return ticket
+    now = clock.now()
+    previous = ticket.status
+    ticket.status = status
+    ticket.updated_at = now
+    if status == TicketStatus.SOLVED:
+        ticket.solved_at = now
+    if status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    with transaction.atomic():
+        ticket.save(update_fields=["status", "updated_at", "solved_at", "closed_at"])
+        TicketEvent.objects.create(ticket=ticket, kind=EventKind.STATUS, actor=actor, source=source,
+                                   summary=f"{previous} → {status}")
+    return ticket
+
+
+def ticket_merge(*, source: Ticket, target: Ticket, actor: AbstractBaseUser | None) -> Ticket:
+    """Move every message of *source* onto *target* and mark *source* merged.
+
+    Later mail that threads to *source* (its reference, Message-IDs, reply token) lands
+    on *target*, because threading follows `merged_into`.
+    """
+    if source.pk == target.pk:
+        raise ValueError("a ticket cannot be merged into itself")
+    if target.merged_into_id:
+        raise ValueError(f"{target.reference} is itself merged; merge into {target.merged_into_id}")
+    with transaction.atomic():
+        moved = Message.objects.filter(ticket=source).update(ticket=target)
+        source.merged_into = target
+        source.status = TicketStatus.MERGED
+        source.updated_at = target.updated_at = clock.now()
+        source.save(update_fields=["merged_into", "status", "updated_at"])
+        target.save(update_fields=["updated_at"])
+        TicketEvent.objects.create(ticket=target, kind=EventKind.MERGED, actor=actor, source="agent",
+                                   summary=f"{source.reference} merged in ({moved} messages)",
+                                   detail={"from": source.pk})
+        TicketEvent.objects.create(ticket=source, kind=EventKind.MERGED, actor=actor, source="agent",
+                                   summary=f"Merged into {target.reference}", detail={"into": target.pk})
+    return target
+
+
+def ticket_split(*, message: Message, actor: AbstractBaseUser | None, subject: str = "") -> Ticket:
+    """Move *message* off its ticket into a new ticket of the same queue and customer."""
+    old = message.ticket
+    if old.messages.count() < 2:
+        raise ValueError("a ticket's only message cannot be split off")
+    now = clock.now()
+    with transaction.atomic():
+        new = Ticket.objects.create(
+            subject=(subject or message.subject or old.subject)[:500], queue=old.queue,
+            customer=old.customer, status=TicketStatus.OPEN, priority=old.priority,
+            language=message.language or old.language, our_address=old.our_address,
+            created_at=now, updated_at=now,
+        )
+        message.ticket = new
+        message.save(update_fields=["ticket"])
+        TicketEvent.objects.create(ticket=new, kind=EventKind.SPLIT, actor=actor, source="agent",
+                                   summary=f"Split off {old.reference}", detail={"from": old.pk, "message": message.pk})
+        TicketEvent.objects.create(ticket=old, kind=EventKind.SPLIT, actor=actor, source="agent",
+                                   summary=f"A message was split off into {new.reference}",
+                                   detail={"into": new.pk, "message": message.pk})
+    return new
