@@ -184,5 +184,8 @@ POSTROOM = {
     # Outbox retries: attempts and the first backoff (doubles each time).
     "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("POSTROOM_OUTBOX_MAX_ATTEMPTS", "8")),
     "OUTBOX_BACKOFF_SECONDS": int(os.environ.get("POSTROOM_OUTBOX_BACKOFF_SECONDS", "60")),
+    # Dotted path of the outbound transport class; empty = SMTP relay when one is
+    # configured, else .eml files in <data dir>/outbox/.
+    "OUTBOUND_TRANSPORT": os.environ.get("POSTROOM_OUTBOUND_TRANSPORT", ""),
     "IMAP_POLL_SECONDS": int(os.environ.get("POSTROOM_IMAP_POLL_SECONDS", "60")),
 }

@@ -29,4 +29,8 @@ else:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-POSTROOM = {**POSTROOM, "MAIL_DOMAIN": "desk.example.test"}  # noqa: F405
+POSTROOM = {
+    **POSTROOM,  # noqa: F405
+    "MAIL_DOMAIN": "desk.example.test",
+    "OUTBOUND_TRANSPORT": "postroom.mail.outbound.transports.MemoryTransport",
+}

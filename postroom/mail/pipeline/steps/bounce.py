@@ -32,18 +32,7 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
             break
     if ticket_id is None:
         # No returned headers: fall back to the latest mail we sent to a failed recipient.
-        for status in report.statuses:
-            out = (
-                OutboundMessage.objects.filter(recipients__contains=status.recipient)
-                .order_by("-created_at")
-                .values_list("ticket_id", flat=True)
-                .first()
-                if status.recipient
-                else None
-            )
-            if out:
-                ticket_id, source = out, f"recipient:{status.recipient}"
-                break
+        ticket_id, source = _latest_ticket_mailed(report.statuses) or (None, source)
     decisions.ticket_id = ticket_id
     failed = ", ".join(f"{s.recipient} ({s.status or s.action})" for s in report.statuses) or "unknown"
     decisions.record(
@@ -52,3 +41,21 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
         reason=f"matched ticket {ticket_id}" if ticket_id else "no matching outgoing mail",
     )
     decisions.stop()
+
+
+def _latest_ticket_mailed(statuses) -> tuple[int, str] | None:
+    """Return (ticket id, source) of the latest outgoing mail to a failed recipient."""
+    for status in statuses:
+        address = status.recipient.lower()
+        if not address:
+            continue
+        # JSON containment is not portable (SQLite): narrow by text, confirm in Python.
+        rows = (
+            OutboundMessage.objects.filter(recipients__icontains=address, ticket__isnull=False)
+            .order_by("-created_at")
+            .values_list("ticket_id", "recipients")[:20]
+        )
+        for ticket_id, recipients in rows:
+            if address in (r.lower() for r in recipients):
+                return ticket_id, f"recipient:{address}"
+    return None

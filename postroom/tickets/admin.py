@@ -1,0 +1,373 @@
+"""The interim agent desk: tickets in the Django admin, with the thread and a reply form.
+
+Mail content is hostile: text goes through template auto-escaping, HTML only through
+`sanitize_html` and then into a sandboxed frame that loads no remote content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+
+from postroom.accounts.models import Queue
+from postroom.core.html import sanitize_html
+from postroom.mail.outbound.compose import OutgoingAttachment
+from postroom.mail.outbound.replies import note_add, reply_send
+from postroom.tickets.models import (
+    Attachment,
+    Direction,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from postroom.tickets.services import ticket_set_status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# The HTML part of a message is shown in a sandboxed frame (no scripts, no same origin)
+# whose policy blocks everything remote: no tracking pixels, no external CSS or fonts.
+_FRAME_POLICY = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "img-src data: cid:; style-src 'unsafe-inline'\">"
+    '<base target="_blank">'
+)
+
+
+def tickets_visible_to(user: Any, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """Return the tickets *user* may see: all for superusers, else their queues' tickets."""
+    qs = Ticket.objects.all() if queryset is None else queryset
+    if getattr(user, "is_superuser", False):
+        return qs
+    return qs.filter(queue__members=user)
+
+
+def attachment_url(attachment: Attachment) -> str:
+    """Return the desk's download link for *attachment*, "" if the URLs are not mounted."""
+    try:
+        return reverse("tickets:attachment-download", args=[attachment.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    filename: str
+    size: int
+    content_type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One message as the thread template shows it (values still to be escaped)."""
+
+    css: str
+    label: str
+    who: str
+    message: Message
+    html_frame: str  # sanitised HTML wrapped for the sandboxed frame's srcdoc
+    has_more: bool
+    attachments: tuple[AttachmentLink, ...]
+
+
+_CSS: dict[str, str] = {
+    Direction.INBOUND: "msg-in",
+    Direction.OUTBOUND: "msg-out",
+    Direction.NOTE: "msg-note",
+    Direction.AUTO: "msg-auto",
+}
+
+
+def thread_entries(ticket: Ticket) -> list[ThreadEntry]:
+    """Return *ticket*'s messages, oldest first, prepared for display."""
+    rows = (
+        Message.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    entries = []
+    for m in rows:
+        if m.direction == Direction.INBOUND:
+            who = f"{m.from_name} <{m.from_address}>" if m.from_name else m.from_address
+        elif m.author is not None:
+            who = m.author.get_full_name() or m.author.get_username()
+        else:
+            who = m.from_address or "Postroom"
+        html = sanitize_html(m.body_html) if m.body_html else ""
+        entries.append(
+            ThreadEntry(
+                css=_CSS.get(m.direction, "msg-in"),
+                label=m.get_direction_display(),
+                who=who,
+                message=m,
+                html_frame=_FRAME_POLICY + html if html else "",
+                has_more=bool(m.body_text.strip())
+                and m.body_text.strip() != m.visible_text.strip(),
+                attachments=tuple(
+                    AttachmentLink(a.filename, a.size, a.content_type, attachment_url(a))
+                    for a in m.attachments.all()
+                ),
+            )
+        )
+    return entries
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files (Django docs: uploading multiple files)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    """What an agent writes on a ticket page: a reply to the customer or a note."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 10, "cols": 90}), strip=False)
+    cc = forms.CharField(
+        required=False,
+        help_text="Further recipients, separated by commas.",
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+    internal_note = forms.BooleanField(
+        required=False, label="Internal note (not sent to the customer)"
+    )
+    status_after = forms.ChoiceField(
+        choices=[
+            (s.value, s.label)
+            for s in (
+                TicketStatus.PENDING,
+                TicketStatus.OPEN,
+                TicketStatus.SOLVED,
+                TicketStatus.CLOSED,
+            )
+        ],
+        initial=TicketStatus.PENDING,
+        label="Status after reply",
+    )
+    attachments = MultipleFileField(required=False)
+
+    def clean_cc(self) -> list[str]:
+        addresses = [a.strip() for a in self.cleaned_data["cc"].replace(";", ",").split(",")]
+        addresses = [a for a in addresses if a]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(f"Not an email address: {address}") from None
+        return addresses
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("text") or "").strip():
+            self.add_error("text", "Write something first.")
+        return data
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference_link",
+        "subject",
+        "queue",
+        "status",
+        "priority",
+        "customer",
+        "assignee",
+        "updated_at",
+    )
+    list_display_links = None
+    list_filter = ("status", "priority", "queue", "assignee")
+    list_select_related = ("queue", "customer", "assignee")
+    search_fields = (
+        "subject",
+        "customer__name",
+        "customer__addresses__address",
+        "messages__from_address",
+    )
+    ordering = ("-updated_at",)
+    date_hierarchy = "updated_at"
+    fields = (
+        "reference",
+        "subject",
+        "status",
+        "priority",
+        "queue",
+        "assignee",
+        "customer",
+        "language",
+        "our_address",
+        "linked_from",
+        "merged_into",
+        "created_at",
+        "updated_at",
+        "solved_at",
+        "closed_at",
+    )
+    readonly_fields = (
+        "reference",
+        "customer",
+        "language",
+        "our_address",
+        "linked_from",
+        "merged_into",
+        "created_at",
+        "updated_at",
+        "solved_at",
+        "closed_at",
+    )
+    change_form_template = "admin/tickets/ticket/change_form.html"
+
+    @admin.display(description="Ticket", ordering="id")
+    def reference_link(self, obj: Ticket) -> str:
+        url = reverse("admin:tickets_ticket_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.reference)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tickets come from mail
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        return tickets_visible_to(request.user, super().get_queryset(request)).distinct()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Ticket], search_term: str
+    ) -> tuple[QuerySet[Ticket], bool]:
+        """Find "PR-42" or "42" by ticket number besides the text search."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().strip("[]").upper()
+        number = term.removeprefix(f"{str(settings.POSTROOM['TICKET_PREFIX']).upper()}-")
+        if number.isdigit():
+            results = results | queryset.filter(pk=int(number))
+        return results, may_have_duplicates
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "queue" and not request.user.is_superuser:
+            kwargs["queryset"] = Queue.objects.filter(members=_agent(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
+        """Save; a status change goes through `ticket_set_status` for the timeline."""
+        new_status = obj.status
+        status_changed = change and "status" in form.changed_data
+        if status_changed:
+            obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        if status_changed:
+            ticket_set_status(ticket=obj, status=new_status, actor=_agent(request))
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path(
+                "<path:object_id>/reply/",
+                self.admin_site.admin_view(self.reply_view),
+                name="tickets_ticket_reply",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        ticket = self.get_object(request, object_id)
+        if ticket is not None:
+            form = extra_context.pop("reply_form", None)
+            if form is None:
+                form = ReplyForm()
+            extra_context.update(self._desk_context(request, ticket, form))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _desk_context(
+        self, request: HttpRequest, ticket: Ticket, form: ReplyForm
+    ) -> dict[str, Any]:
+        return {
+            "thread": thread_entries(ticket),
+            "timeline": TicketEvent.objects.filter(ticket=ticket).select_related("actor"),
+            "reply_form": form,
+            "reply_url": reverse("admin:tickets_ticket_reply", args=[ticket.pk]),
+            "can_reply": self.has_change_permission(request, ticket),
+        }
+
+    def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Send a reply (or add a note) from the ticket page; thin over the services."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ticket = self.get_object(request, object_id)
+        if ticket is None:
+            raise Http404("No such ticket.")
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied
+        change_url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+        form = ReplyForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["internal_note"]:
+                    note_add(ticket=ticket, author=_agent(request), text=data["text"])
+                    messages.success(request, "Internal note added.")
+                else:
+                    outbound = reply_send(
+                        ticket=ticket,
+                        author=_agent(request),
+                        text=data["text"],
+                        cc=data["cc"],
+                        attachments=[_outgoing(f) for f in data["attachments"]],
+                        status_after=data["status_after"],
+                    )
+                    messages.success(request, f"Reply queued to {', '.join(outbound.recipients)}.")
+                return HttpResponseRedirect(change_url)
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+        # Show the page again with the agent's text and the errors; the page's own
+        # form still posts to the change URL.
+        request.method = "GET"
+        return self.change_view(
+            request, object_id, form_url=change_url, extra_context={"reply_form": form}
+        )
+
+
+def _agent(request: HttpRequest) -> User:
+    """Return the signed-in staff user (admin views are only reachable signed in)."""
+    return cast("User", request.user)
+
+
+def _outgoing(upload: Any) -> OutgoingAttachment:
+    """Return an uploaded file as an outgoing attachment."""
+    return OutgoingAttachment(
+        filename=upload.name,
+        content=upload.read(),
+        content_type=getattr(upload, "content_type", "") or "application/octet-stream",
+    )
