@@ -50,10 +50,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Receiving mail: {receivers.describe()}")
 
         if not opts["no_imap"]:
-            from postroom.mail.sources.imap import start_imap_pollers
+            from postroom.mail.sources.imap import start_imap_pollers, stop_imap_pollers
 
             pollers = start_imap_pollers()
-            stoppers.extend(p.stop for p in pollers)
+            stoppers.append(lambda: stop_imap_pollers(pollers))
             if pollers:
                 self.stdout.write(f"Polling {len(pollers)} IMAP mailbox(es)")
 
