@@ -34,3 +34,6 @@ POSTROOM = {
     "MAIL_DOMAIN": "desk.example.test",
     "OUTBOUND_TRANSPORT": "postroom.mail.outbound.transports.MemoryTransport",
 }
+
+# WhiteNoise warns when the static folder is missing; tests serve no static files.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,1 @@
+"""Routing: where a ticket goes and in which language it is answered."""
