@@ -41,3 +41,13 @@ def mailboxes(queues):
     billing = Mailbox.objects.create(name="billing", queue=queues["billing"])
     MailboxAddress.objects.create(mailbox=billing, address="billing@example.test")
     return {"support": support, "billing": billing}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_address_table():
+    """Forget cached mailbox addresses between tests (each test rolls its rows back)."""
+    from postroom.mail.store import mailbox_addresses_changed
+
+    mailbox_addresses_changed()
+    yield
+    mailbox_addresses_changed()

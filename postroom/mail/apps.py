@@ -6,3 +6,8 @@ class MailConfig(AppConfig):
     label = "mail"
     verbose_name = "Mail"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from postroom.mail import signals
+
+        signals.connect()

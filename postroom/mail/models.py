@@ -69,6 +69,9 @@ class ImapCursor(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mailbox", "folder"], name="uniq_imap_cursor")]
 
+    def __str__(self) -> str:
+        return f"{self.mailbox_id}:{self.folder} uidvalidity={self.uidvalidity} last={self.last_uid}"
+
 
 class RawState(models.TextChoices):
     RECEIVED = "received", "Received, waiting"
@@ -137,6 +140,9 @@ class Bounce(models.Model):
     diagnostic = models.TextField(blank=True)
     hard = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.status or self.action}"
 
 
 class Suppression(models.Model):

@@ -59,7 +59,7 @@ def test_the_detector_is_built_once_even_under_concurrent_first_use(monkeypatch)
         built.append(codes)
         return original(*codes)
 
-    monkeypatch.setattr(language, "_detector", None)
+    monkeypatch.setattr(language, "_detectors", {})
     monkeypatch.setattr(
         lingua.LanguageDetectorBuilder, "from_iso_codes_639_1", staticmethod(counting)
     )

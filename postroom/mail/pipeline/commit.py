@@ -28,29 +28,29 @@ from postroom.tickets.models import (
 
 def intake_commit(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> RawMessage:
     """Carry out *decisions* for *raw* in one transaction and mark it processed."""
-    with transaction.atomic():
-        # Lock the raw row: a message is committed once, even if two workers raced.
-        locked = RawMessage.objects.select_for_update().get(pk=raw.pk)
-        if locked.state == RawState.PROCESSED:
-            return locked
-        outcome = decisions.outcome or Outcome.TICKET
+    outcome = decisions.outcome or Outcome.TICKET
+    # No savepoint of its own when the caller already has one (the runner's, per message).
+    with transaction.atomic(savepoint=False):
         ticket: Ticket | None = None
-        if outcome is Outcome.DUPLICATE:
-            locked.duplicate_of_id = decisions.duplicate_of_id
-        elif outcome is Outcome.BOUNCE:
-            ticket = _record_bounce(raw=locked, mail=mail, decisions=decisions)
+        if outcome is Outcome.BOUNCE:
+            ticket = _record_bounce(raw=raw, mail=mail, decisions=decisions)
         elif outcome is Outcome.FOLLOWUP:
-            ticket = _add_followup(raw=locked, mail=mail, decisions=decisions)
-        else:
-            ticket = _open_ticket(raw=locked, mail=mail, decisions=decisions, spam=outcome is Outcome.SPAM)
-        locked.state = RawState.PROCESSED
-        locked.outcome = outcome
-        locked.ticket = ticket
-        locked.failed_step = ""
-        locked.error = ""
-        locked.processed_at = clock.now()
-        locked.save(update_fields=["state", "outcome", "ticket", "duplicate_of", "failed_step", "error", "processed_at"])
-        return locked
+            ticket = _add_followup(raw=raw, mail=mail, decisions=decisions)
+        elif outcome is not Outcome.DUPLICATE:
+            ticket = _open_ticket(raw=raw, mail=mail, decisions=decisions, spam=outcome is Outcome.SPAM)
+        now = clock.now()
+        # The state condition makes the commit happen once, even if two workers raced:
+        # the loser's update matches nothing and its whole transaction rolls back.
+        updated = RawMessage.objects.filter(pk=raw.pk).exclude(state=RawState.PROCESSED).update(
+            state=RawState.PROCESSED, outcome=outcome, ticket=ticket, failed_step="", error="",
+            duplicate_of_id=decisions.duplicate_of_id, processed_at=now,
+        )
+        if not updated:
+            transaction.set_rollback(True)
+            return RawMessage.objects.get(pk=raw.pk)
+    raw.state, raw.outcome, raw.ticket, raw.processed_at = RawState.PROCESSED, outcome, ticket, now
+    raw.duplicate_of_id, raw.failed_step, raw.error = decisions.duplicate_of_id, "", ""
+    return raw
 
 
 def _events_from_log(ticket: Ticket, decisions: Decisions, skip: set[str]) -> list[TicketEvent]:
@@ -72,7 +72,7 @@ def _customer(mail: ParsedMail, decisions: Decisions):
     address = mail.from_address or decisions.context.envelope_from.strip("<>").lower()
     if not address or "@" not in address:
         return None
-    return customer_for_address(address=address, name=mail.from_name)
+    return customer_for_address(address=address, name=mail.from_name, language=decisions.language)
 
 
 def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spam: bool) -> Ticket:
@@ -89,9 +89,6 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
         created_at=now,
         updated_at=now,
     )
-    if customer is not None and decisions.language and not customer.language:
-        customer.language = decisions.language
-        customer.save(update_fields=["language"])
     message = _store_message(ticket=ticket, raw=raw, mail=mail, decisions=decisions)
     events = [
         TicketEvent(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import F
 
 from postroom.core import clock
@@ -64,24 +66,31 @@ def pipeline_decide(*, data: bytes, context: IntakeContext, steps: Iterable = ST
     return Explanation(mail=mail, decisions=decisions)
 
 
-def raw_message_process(*, raw_id: int, acknowledge_imports: bool = False) -> str:
+def raw_message_process(*, raw_id: int, acknowledge_imports: bool = False, raw: RawMessage | None = None) -> str:
     """Process one stored message; returns its outcome, or "quarantined" on failure.
 
     Never raises for a bad message: the failure is stored on the row with the step name
-    so that `postroom mail retry` can replay it, and the next message goes on.
+    so that `postroom mail retry` can replay it, and the next message goes on. *raw*
+    may be passed when the caller holds the row already (the importer).
     """
-    raw = RawMessage.objects.filter(pk=raw_id).first()
+    if raw is None:
+        raw = RawMessage.objects.filter(pk=raw_id).first()
     if raw is None:
         logger.warning("raw message %s vanished before processing", raw_id)
         return "missing"
     if raw.state == RawState.PROCESSED:
         return raw.outcome
     step = "parse"
+    context = _context_of(raw, acknowledge_imports=acknowledge_imports)
     try:
-        result = pipeline_decide(data=bytes(raw.data), context=_context_of(raw, acknowledge_imports=acknowledge_imports))
-        step = "commit"
-        done = intake_commit(raw=raw, mail=result.mail, decisions=result.decisions)
-        return done.outcome
+        # Inside a caller's transaction (the importer's batches) each message gets its own
+        # savepoint, so one message's database error cannot spoil the rest of the batch.
+        guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with guard:
+            result = pipeline_decide(data=bytes(raw.data), context=context)
+            step = "commit"
+            done = intake_commit(raw=raw, mail=result.mail, decisions=result.decisions)
+        return str(done.outcome)
     except Exception as exc:  # one bad message must never block the others
         if isinstance(exc, StepFailed):
             step, cause = exc.step, exc.error

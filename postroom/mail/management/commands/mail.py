@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -74,12 +75,12 @@ class Command(BaseCommand):
 
             bar = tqdm(total=count_messages(paths), unit="msg", desc="Importing", file=sys.stderr,
                        disable=not sys.stderr.isatty() and not json)
-        for origin, data in iter_messages(paths, on_error=on_error):
-            outcome = mail_import_one(data=data, origin=origin, mailbox=box, acknowledge=acknowledge)
-            counts["received"] += 1
-            counts[_OUTCOME_KEY.get(outcome, "errors")] += 1
+        for batch in _batches(iter_messages(paths, on_error=on_error), IMPORT_BATCH):
+            for outcome in mail_import_batch(items=batch, mailbox=box, acknowledge=acknowledge):
+                counts["received"] += 1
+                counts[_OUTCOME_KEY.get(outcome, "errors")] += 1
             if bar is not None:
-                bar.update(1)
+                bar.update(len(batch))
         if bar is not None:
             bar.close()
         summary = {k: counts[k] for k in SUMMARY_KEYS}
@@ -175,14 +176,37 @@ class Command(BaseCommand):
             self.stdout.write(f"{box.name}: {stored} new messages stored")
 
 
-def mail_import_one(*, data: bytes, origin: str, mailbox=None, acknowledge: bool = False) -> str:
-    """Store one imported message and process it at once; returns its outcome."""
+# Messages stored per transaction, then processed per transaction (each in a savepoint).
+IMPORT_BATCH = 25
+
+
+def mail_import_batch(*, items: list[tuple[str, bytes]], mailbox=None, acknowledge: bool = False) -> list[str]:
+    """Store a batch of imported messages raw (one commit), then process each; returns
+    their outcomes in order.
+
+    The raw bytes are committed before any processing starts, so a crash in between
+    leaves them `received`, for `postroom mail retry` or the worker's sweep.
+    """
+    from django.db import transaction
+
     from postroom.mail.models import Source
     from postroom.mail.pipeline.runner import raw_message_process
-    from postroom.mail.store import raw_message_store
+    from postroom.mail.store import raw_messages_store_many
 
-    raw = raw_message_store(data=data, source=Source.IMPORT, mailbox=mailbox, origin=origin, process=False)
-    return raw_message_process(raw_id=raw.pk, acknowledge_imports=acknowledge)
+    raws = raw_messages_store_many(items=items, source=Source.IMPORT, mailbox=mailbox)
+    with transaction.atomic():
+        return [raw_message_process(raw_id=raw.pk, raw=raw, acknowledge_imports=acknowledge) for raw in raws]
+
+
+def _batches(iterable: Iterator[tuple[str, bytes]], size: int) -> Iterator[list[tuple[str, bytes]]]:
+    batch: list[tuple[str, bytes]] = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _json(value) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from postroom.mail.models import Outcome, RawMessage, RawState
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
@@ -13,28 +15,33 @@ NAME = "dedupe"
 def run(mail: ParsedMail, decisions: Decisions) -> None:
     """Mark the message a duplicate of an earlier stored copy, if there is one."""
     ctx = decisions.context
-    earlier = RawMessage.objects.filter(state=RawState.PROCESSED).exclude(pk=ctx.raw_id)
     if mail.message_id:
         # A Message-ID names one message (RFC 5322 §3.6.4): a second delivery, an IMAP
         # re-read after UIDVALIDITY changed, or our own outgoing mail coming back.
-        first = earlier.filter(message_id=mail.message_id).order_by("pk").first()
-        if first is None and Message.objects.filter(message_id=mail.message_id).exists():
+        rows = RawMessage.objects.filter(message_id=mail.message_id)
+        source, reason = "message-id", "same Message-ID"
+    else:
+        rows = RawMessage.objects.filter(sha256=ctx.sha256, message_id="")
+        source, reason = "sha256", "same bytes, no Message-ID"
+    # Filter in Python: the lookup column's index finds the few candidates; letting the
+    # database also filter on state can make it pick the (much less selective) state index.
+    first = next(
+        (pk for pk, state in rows.order_by("pk").values_list("pk", "state")[:20]
+         if pk != ctx.raw_id and state == RawState.PROCESSED),
+        None,
+    )
+    if first is None and mail.message_id.endswith(f"@{settings.POSTROOM['MAIL_DOMAIN']}"):
+        # Only our own outgoing mail has such an id; it is on its ticket already.
+        if Message.objects.filter(message_id=mail.message_id).exists():
             decisions.outcome = Outcome.DUPLICATE
             decisions.record(
                 step=NAME, kind="duplicate", value="stored message", source="message-id",
                 reason=f"Message-ID <{mail.message_id}> is already on a ticket",
             )
             decisions.stop()
-            return
-        source = "message-id"
-    else:
-        first = earlier.filter(sha256=ctx.sha256, message_id="").order_by("pk").first()
-        source = "sha256"
+        return
     if first is not None:
         decisions.outcome = Outcome.DUPLICATE
-        decisions.duplicate_of_id = first.pk
-        decisions.record(
-            step=NAME, kind="duplicate", value=f"raw #{first.pk}", source=source,
-            reason="same Message-ID" if source == "message-id" else "same bytes, no Message-ID",
-        )
+        decisions.duplicate_of_id = first
+        decisions.record(step=NAME, kind="duplicate", value=f"raw #{first}", source=source, reason=reason)
         decisions.stop()

@@ -11,8 +11,8 @@ NAME = "language"
 
 
 def run(mail: ParsedMail, decisions: Decisions) -> None:
-    """Record the language of the visible reply text."""
-    if decisions.outcome not in {Outcome.TICKET, Outcome.FOLLOWUP}:
+    """Record the language of a new ticket's first message (replies keep the ticket's)."""
+    if decisions.outcome is not Outcome.TICKET:
         return
     text = mail.visible_text or mail.text
     language = detect_language(f"{mail.subject}\n{text}" if len(text) < 200 else text)

@@ -6,9 +6,9 @@ import re
 
 from django.conf import settings
 
-from postroom.mail.models import MailboxAddress
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
+from postroom.mail.store import our_address
 
 NAME = "loop_guard"
 
@@ -57,7 +57,7 @@ def _reason(mail: ParsedMail, decisions: Decisions) -> tuple[str, str] | None:
         return "sender:robot", f"{sender} is an automatic address"
     if domain == settings.POSTROOM["MAIL_DOMAIN"] or mail.header("x-postroom-ticket"):
         return "sender:self", "mail from our own system"
-    if MailboxAddress.objects.filter(address=sender).exists():
+    if our_address(sender):
         return "sender:self", f"{sender} is one of our mailbox addresses"
     if _AUTOREPLY_SUBJECT.match(mail.subject):
         return "subject:auto-reply", mail.subject[:80]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from postroom.accounts.models import Queue
 from postroom.mail.models import Mailbox, Outcome
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
-from postroom.mail.store import mailbox_for_address
+from postroom.mail.store import default_queue_id, mailbox_for_address, queue_name
 
 NAME = "route"
 
@@ -23,7 +22,7 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
             decisions.queue_id = mailbox.queue_id
             decisions.our_address = _base(address)
             decisions.record(
-                step=NAME, kind="queue", value=mailbox.queue.name, source=f"mailbox:{decisions.our_address}"
+                step=NAME, kind="queue", value=queue_name(mailbox.queue_id), source=f"mailbox:{decisions.our_address}"
             )
             return
     if ctx.mailbox_id is not None:
@@ -33,11 +32,11 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
         decisions.our_address = first or ""
         decisions.record(step=NAME, kind="queue", value=mailbox.queue.name, source=f"mailbox:{mailbox.name}")
         return
-    queue = Queue.objects.filter(is_default=True).first() or Queue.objects.order_by("pk").first()
-    if queue is None:
+    queue_id = default_queue_id()
+    if queue_id is None:
         raise LookupError("no queue exists: run `postroom setup` to create the default queues")
-    decisions.queue_id = queue.pk
-    decisions.record(step=NAME, kind="queue", value=queue.name, source="default-queue",
+    decisions.queue_id = queue_id
+    decisions.record(step=NAME, kind="queue", value=queue_name(queue_id), source="default-queue",
                      reason="not addressed to any configured mailbox address")
 
 

@@ -59,11 +59,16 @@ def _by_token(mail: ParsedMail, decisions: Decisions) -> tuple[int, str] | None:
     return None
 
 
-def _follow_merges(ticket: Ticket) -> Ticket:
-    seen = {ticket.pk}
-    while ticket.merged_into_id and ticket.merged_into_id not in seen:
-        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
-        seen.add(ticket.pk)
+_FIELDS = ("pk", "status", "merged_into_id", "closed_at", "updated_at", "queue_id")
+
+
+def _follow_merges(ticket_id: int) -> dict:
+    """Return the fields threading needs of the ticket, following merges to the target."""
+    ticket = Ticket.objects.values(*_FIELDS).get(pk=ticket_id)
+    seen = {ticket["pk"]}
+    while ticket["merged_into_id"] and ticket["merged_into_id"] not in seen:
+        ticket = Ticket.objects.values(*_FIELDS).get(pk=ticket["merged_into_id"])
+        seen.add(ticket["pk"])
     return ticket
 
 
@@ -76,27 +81,28 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
         decisions.outcome = Outcome.TICKET
         decisions.record(step=NAME, kind="thread", value="new ticket", source="no-match")
         return
-    ticket = _follow_merges(Ticket.objects.get(pk=found[0]))
-    source = found[1] + (f" (merged into {ticket.reference})" if ticket.pk != found[0] else "")
-    if ticket.status == TicketStatus.CLOSED:
+    ticket = _follow_merges(found[0])
+    reference = f"{settings.POSTROOM['TICKET_PREFIX']}-{ticket['pk']}"
+    source = found[1] + (f" (merged into {reference})" if ticket["pk"] != found[0] else "")
+    if ticket["status"] == TicketStatus.CLOSED:
         window = dt.timedelta(days=settings.POSTROOM["REOPEN_CLOSED_WITHIN_DAYS"])
-        closed_at = ticket.closed_at or ticket.updated_at
+        closed_at = ticket["closed_at"] or ticket["updated_at"]
         if clock.now() - closed_at > window:
             decisions.outcome = Outcome.TICKET
-            decisions.link_from_id = ticket.pk
+            decisions.link_from_id = ticket["pk"]
             decisions.record(
-                step=NAME, kind="thread", value=f"new ticket linked to {ticket.reference}",
-                source=source, reason=f"{ticket.reference} was closed more than {window.days} days ago",
+                step=NAME, kind="thread", value=f"new ticket linked to {reference}",
+                source=source, reason=f"{reference} was closed more than {window.days} days ago",
             )
             return
     decisions.outcome = Outcome.FOLLOWUP
-    decisions.ticket_id = ticket.pk
-    decisions.queue_id = ticket.queue_id
+    decisions.ticket_id = ticket["pk"]
+    decisions.queue_id = ticket["queue_id"]
     # A customer's reply is not a new request: no second acknowledgement.
     decisions.acknowledge = False
-    if ticket.status in {TicketStatus.SOLVED, TicketStatus.CLOSED}:
+    if ticket["status"] in {TicketStatus.SOLVED, TicketStatus.CLOSED}:
         decisions.reopen = True
     decisions.record(
-        step=NAME, kind="thread", value=f"follow-up on {ticket.reference}", source=source,
+        step=NAME, kind="thread", value=f"follow-up on {reference}", source=source,
         reason="reopens the ticket" if decisions.reopen else "",
     )
