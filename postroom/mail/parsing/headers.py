@@ -325,8 +325,11 @@ def _try_parse_date(text: str) -> dt.datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     try:
-        if not 1970 <= parsed.astimezone(dt.UTC).year <= 2200:
-            return None
+        # Normalised to UTC: real mail carries offsets no database accepts ("-16:00";
+        # PostgreSQL's limit is ±15:59), and the instant is what matters.
+        parsed = parsed.astimezone(dt.UTC)
     except (OverflowError, ValueError):
+        return None
+    if not 1970 <= parsed.year <= 2200:
         return None
     return parsed

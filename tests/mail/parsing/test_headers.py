@@ -182,3 +182,13 @@ def test_headers_mapping_is_decoded_and_keeps_repeats_in_order(parse):
 def test_nul_bytes_never_reach_header_values(parse):
     mail = parse("Subject: a\x00b\n\nx\n")
     assert mail.subject == "ab"
+
+
+def test_date_with_an_impossible_offset_is_kept_as_its_utc_instant():
+    import datetime as dt
+
+    from postroom.mail.parsing.headers import parse_date
+
+    parsed = parse_date("Wed, 21 Aug 2002 20:31:57 -1600")
+    assert parsed == dt.datetime(2002, 8, 22, 12, 31, 57, tzinfo=dt.UTC)
+    assert parsed.utcoffset() == dt.timedelta(0)
