@@ -112,7 +112,8 @@ def thread_entries(ticket: Ticket) -> list[ThreadEntry]:
             who = m.author.get_full_name() or m.author.get_username()
         else:
             who = m.from_address or "Postroom"
-        html = sanitize_html(m.body_html) if m.body_html else ""
+        # Stored HTML keeps remote image URLs; the desk shows none of them (no tracking).
+        html = sanitize_html(m.body_html, remote_images=False) if m.body_html else ""
         entries.append(
             ThreadEntry(
                 css=_CSS.get(m.direction, "msg-in"),
@@ -193,6 +194,38 @@ class ReplyForm(forms.Form):
         return data
 
 
+class TicketViewFilter(admin.SimpleListFilter):
+    """The desk's views: work in the queues by default, spam kept apart (issue #2)."""
+
+    title = "view"
+    parameter_name = "view"
+
+    def lookups(self, request, model_admin):
+        return (("spam", "Spam"), ("merged", "Merged"), ("all", "All"))
+
+    def choices(self, changelist):
+        # Replace Django's "All" entry: the default view here is "In queues".
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "In queues",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value in {"spam", "merged"}:
+            return queryset.filter(status=value)
+        return queryset.exclude(status__in=["spam", "merged"])
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = (
@@ -206,7 +239,7 @@ class TicketAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_display_links = None
-    list_filter = ("status", "priority", "queue", "assignee")
+    list_filter = (TicketViewFilter, "status", "priority", "queue", "assignee")
     list_select_related = ("queue", "customer", "assignee")
     search_fields = (
         "subject",

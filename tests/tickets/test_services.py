@@ -69,3 +69,14 @@ def test_status_change_stamps_times_and_timeline(two_tickets):
     assert a.solved_at is not None
     assert a.events.filter(kind=EventKind.STATUS, summary="new → solved").exists()
     assert Ticket.objects.get(pk=a.pk).status == TicketStatus.SOLVED
+
+
+def test_spam_is_kept_out_of_the_queue_view_and_listed_in_the_spam_view(mailboxes, client, django_user_model):
+    spam = deliver(build_mail(subject="You won a prize", headers={"X-Spam-Flag": "YES"})).ticket
+    ham = deliver(build_mail(subject="Strap broke")).ticket
+    admin = django_user_model.objects.create_superuser("boss", password="pw-123456")
+    client.force_login(admin)
+    default = client.get("/tickets/ticket/").content.decode()
+    assert ham.subject in default and spam.subject not in default
+    spam_view = client.get("/tickets/ticket/?view=spam").content.decode()
+    assert spam.subject in spam_view and ham.subject not in spam_view
