@@ -3,11 +3,13 @@
 
     .venv/bin/python bench/ingest.py ../shared/corpus/emails [--limit N] [--json]
 
-In the same run it times a parse-only pass over the same messages (stdlib email parsing
-plus body extraction: the ceiling for any Python ingest) and prints the ratio.
-The end-to-end pass runs on a fresh SQLite database in a temporary data folder, one
-process, exactly what `postroom mail import` does (batches of messages stored raw in one
-commit, then each parsed, run through the steps and committed in its own savepoint). This is a benchmark, not a test: it prints figures and asserts nothing.
+Runs on a fresh SQLite database in a temporary data folder, in one process. The first
+tenth of the messages goes in one at a time, as deliveries do (store raw, commit, then
+parse, steps, commit): that gives the per-message latency. The rest goes in as
+`postroom mail import` does it (batches stored raw in one commit, then each processed in
+its own savepoint): that gives the throughput. In the same run it times a parse-only pass
+over the same messages (stdlib email parsing plus body extraction: the ceiling for any
+Python ingest) and prints the ratio. A benchmark, not a test: it prints figures only.
 """
 
 from __future__ import annotations
@@ -103,34 +105,50 @@ def main() -> None:
     rss_start = _rss_mib()
     checkpoints = {}
     outcomes: Counter[str] = Counter()
+
+    # Pass 1, one message at a time as a delivery arrives (SMTP/LMTP/IMAP): store raw in
+    # its own commit, then process. Gives the per-message latency.
+    from postroom.mail.pipeline.runner import raw_message_process
+    from postroom.mail.store import raw_message_store
+
+    # Every tenth message (a fair sample of the folder) goes one at a time.
+    single = messages[::10]
     latencies = []
+    for i, data in enumerate(single):
+        t0 = time.perf_counter()
+        raw = raw_message_store(data=data, source="smtp", envelope_from="bench@example.org",
+                                envelope_to=["support@postroom.localhost"], origin=f"bench:{i}", process=False)
+        outcomes[raw_message_process(raw_id=raw.pk)] += 1
+        latencies.append(time.perf_counter() - t0)
+    checkpoints[len(single)] = round(_rss_mib(), 1)
+
+    # Pass 2, the rest as `postroom mail import` does it: batches stored in one commit,
+    # then processed. Gives the throughput.
+    bulk = [m for i, m in enumerate(messages) if i % 10]
     start = time.perf_counter()
     done = 0
-    for first in range(0, n, IMPORT_BATCH):
-        batch = [(f"bench:{first + j}", data) for j, data in enumerate(messages[first : first + IMPORT_BATCH])]
-        t0 = time.perf_counter()
+    for first in range(0, len(bulk), IMPORT_BATCH):
+        batch = [(f"bench:{len(single) + first + j}", d) for j, d in enumerate(bulk[first : first + IMPORT_BATCH])]
         for outcome in mail_import_batch(items=batch):
             outcomes[outcome] += 1
-        # Latency of a message = from the start of its batch's store to the batch's
-        # commit: how long an imported message waits for its outcome.
-        latencies.extend([time.perf_counter() - t0] * len(batch))
         done += len(batch)
-        for mark in (n // 10, n // 2, n):
-            if done - len(batch) < mark <= done:
+        for mark in (n // 2, n):
+            if len(single) + done - len(batch) < mark <= len(single) + done:
                 checkpoints[mark] = round(_rss_mib(), 1)
     elapsed = time.perf_counter() - start
+    ceiling_bulk_s = min(parse_only(bulk) for _ in range(2))
 
     latencies.sort()
     figures = {
         "messages": n,
         "megabytes": round(total_bytes / 2**20, 1),
         "ingest_seconds": round(elapsed, 2),
-        "ingest_messages_per_second": round(n / elapsed, 1),
+        "ingest_messages_per_second": round(len(bulk) / elapsed, 1),
         "latency_ms_p50": round(statistics.median(latencies) * 1000, 2),
-        "latency_ms_p95": round(latencies[int(0.95 * (n - 1))] * 1000, 2),
+        "latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 2),
         "latency_ms_max": round(latencies[-1] * 1000, 1),
         "parse_only_messages_per_second": round(n / ceiling_s, 1),
-        "ratio_to_parse_only_ceiling": round((n / elapsed) / (n / ceiling_s), 3),
+        "ratio_to_parse_only_ceiling": round(ceiling_bulk_s / elapsed, 3),
         "rss_mib_at_start": round(rss_start, 1),
         "rss_mib_at_messages": checkpoints,
         "peak_rss_mib": round(_peak_rss_mib(), 1),
@@ -141,10 +159,11 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
         return
     print(f"Ingested {n} messages ({figures['megabytes']} MB) end to end on SQLite, one process")
-    print(f"  throughput        {figures['ingest_messages_per_second']:>8} msg/s")
-    print(f"  latency p50/p95   {figures['latency_ms_p50']} / {figures['latency_ms_p95']} ms (max {figures['latency_ms_max']} ms)")
+    print(f"  throughput        {figures['ingest_messages_per_second']:>8} msg/s (import path, {len(bulk)} messages)")
+    print(f"  latency p50/p95   {figures['latency_ms_p50']} / {figures['latency_ms_p95']} ms (max {figures['latency_ms_max']} ms; "
+          f"one delivery at a time, store + process, {len(single)} messages)")
     print(f"  parse-only        {figures['parse_only_messages_per_second']:>8} msg/s (stdlib parse + body extraction)")
-    print(f"  ratio to ceiling  {figures['ratio_to_parse_only_ceiling']:.1%}")
+    print(f"  ratio to ceiling  {figures['ratio_to_parse_only_ceiling']:.1%} (same messages, same process)")
     print(f"  memory            RSS {figures['rss_mib_at_start']} MiB at start, {checkpoints} by message count; "
           f"peak {figures['peak_rss_mib']} MiB")
     print(f"  outcomes          {figures['outcomes']}")

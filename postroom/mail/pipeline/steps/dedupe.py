@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from postroom.mail.models import Outcome, RawMessage, RawState
+from postroom.mail.models import Outcome, RawState
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
+from postroom.mail.pipeline.lookups import raw_messages_with_message_id, raw_messages_with_sha256
 from postroom.tickets.models import Message
 
 NAME = "dedupe"
@@ -18,18 +19,14 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
     if mail.message_id:
         # A Message-ID names one message (RFC 5322 §3.6.4): a second delivery, an IMAP
         # re-read after UIDVALIDITY changed, or our own outgoing mail coming back.
-        rows = RawMessage.objects.filter(message_id=mail.message_id)
+        rows = raw_messages_with_message_id(mail.message_id)
         source, reason = "message-id", "same Message-ID"
     else:
-        rows = RawMessage.objects.filter(sha256=ctx.sha256, message_id="")
+        rows = raw_messages_with_sha256(ctx.sha256)
         source, reason = "sha256", "same bytes, no Message-ID"
     # Filter in Python: the lookup column's index finds the few candidates; letting the
     # database also filter on state can make it pick the (much less selective) state index.
-    first = next(
-        (pk for pk, state in rows.order_by("pk").values_list("pk", "state")[:20]
-         if pk != ctx.raw_id and state == RawState.PROCESSED),
-        None,
-    )
+    first = next((pk for pk, state in rows if pk != ctx.raw_id and state == RawState.PROCESSED), None)
     if first is None and mail.message_id.endswith(f"@{settings.POSTROOM['MAIL_DOMAIN']}"):
         # Only our own outgoing mail has such an id; it is on its ticket already.
         if Message.objects.filter(message_id=mail.message_id).exists():

@@ -11,7 +11,8 @@ from postroom.core import clock
 from postroom.mail.models import Outcome
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
-from postroom.tickets.models import Message, Ticket, TicketStatus
+from postroom.mail.pipeline.lookups import tickets_of_message_ids
+from postroom.tickets.models import Ticket, TicketStatus
 
 NAME = "thread"
 
@@ -37,9 +38,7 @@ def _by_headers(mail: ParsedMail) -> tuple[int, str] | None:
     candidates = [*mail.in_reply_to, *reversed(mail.references)]
     if not candidates:
         return None
-    found = dict(
-        Message.objects.filter(message_id__in=candidates[:50]).values_list("message_id", "ticket_id")
-    )
+    found = tickets_of_message_ids(candidates[:50])
     for mid in candidates:
         if mid in found:
             header = "in-reply-to" if mid in mail.in_reply_to else "references"
