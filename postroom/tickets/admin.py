@@ -37,7 +37,7 @@ from postroom.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
-from postroom.tickets.services import ticket_set_status
+from postroom.tickets.services import ticket_merge, ticket_set_status, ticket_split
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -239,6 +239,7 @@ class TicketAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_display_links = None
+    actions = ("merge_selected",)
     list_filter = (TicketViewFilter, "status", "priority", "queue", "assignee")
     list_select_related = ("queue", "customer", "assignee")
     search_fields = (
@@ -324,6 +325,11 @@ class TicketAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.reply_view),
                 name="tickets_ticket_reply",
             ),
+            path(
+                "<path:object_id>/split/<int:message_id>/",
+                self.admin_site.admin_view(self.split_view),
+                name="tickets_ticket_split",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -390,6 +396,38 @@ class TicketAdmin(admin.ModelAdmin):
         return self.change_view(
             request, object_id, form_url=change_url, extra_context={"reply_form": form}
         )
+
+
+    def split_view(self, request: HttpRequest, object_id: str, message_id: int) -> HttpResponse:
+        """Move one message off this ticket into a new ticket; thin over `ticket_split`."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ticket = self.get_object(request, object_id)
+        if ticket is None or not self.has_change_permission(request, ticket):
+            raise Http404("No such ticket.")
+        message = Message.objects.filter(pk=message_id, ticket=ticket).first()
+        if message is None:
+            raise Http404("No such message on this ticket.")
+        try:
+            new = ticket_split(message=message, actor=_agent(request))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+        messages.success(request, f"The message is now ticket {new.reference}.")
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[new.pk]))
+
+    @admin.action(description="Merge selected tickets into the oldest of them")
+    def merge_selected(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        """Merge every selected ticket into the oldest selected one (`ticket_merge`)."""
+        tickets = list(queryset.exclude(status=TicketStatus.MERGED).order_by("created_at", "pk"))
+        if len(tickets) < 2:
+            messages.warning(request, "Select at least two tickets to merge.")
+            return
+        target, sources = tickets[0], tickets[1:]
+        for source in sources:
+            ticket_merge(source=source, target=target, actor=_agent(request))
+        merged = ", ".join(t.reference for t in sources)
+        messages.success(request, f"Merged {merged} into {target.reference}.")
 
 
 def _agent(request: HttpRequest) -> User:

@@ -301,3 +301,28 @@ def test_status_change_on_the_page_is_on_the_timeline(client, agent, ticket):
     ticket.refresh_from_db()
     assert ticket.status == "solved"
     assert TicketEvent.objects.get(ticket=ticket, kind=EventKind.STATUS).actor == agent
+
+
+@pytest.mark.urls("config.urls")
+def test_agent_merges_tickets_from_the_list_and_splits_a_message_off(mailboxes, client, django_user_model):
+    from postroom.tickets.models import TicketStatus
+    from tests.mail.builders import build_mail, deliver
+
+    a = deliver(build_mail(subject="Strap broke", message_id="a1@customer.test")).ticket
+    b = deliver(build_mail(subject="Strap broke again", message_id="b1@customer.test")).ticket
+    boss = django_user_model.objects.create_superuser("boss2", password="pw-123456")
+    client.force_login(boss)
+    response = client.post("/tickets/ticket/", {"action": "merge_selected", "_selected_action": [a.pk, b.pk]})
+    assert response.status_code == 302
+    b.refresh_from_db()
+    assert b.status == TicketStatus.MERGED and b.merged_into_id == a.pk
+    assert a.messages.count() == 2
+
+    page = client.get(f"/tickets/ticket/{a.pk}/change/").content.decode()
+    assert "Split into a new ticket" in page
+    moved = a.messages.get(message_id="b1@customer.test")
+    response = client.post(f"/tickets/ticket/{a.pk}/split/{moved.pk}/")
+    moved.refresh_from_db()
+    assert moved.ticket_id not in (a.pk, b.pk)
+    assert response.status_code == 302 and response["Location"].endswith(f"/tickets/ticket/{moved.ticket_id}/change/")
+    assert client.get(f"/tickets/ticket/{a.pk}/split/{moved.pk}/").status_code == 405
