@@ -9,10 +9,10 @@ from pathlib import Path
 
 os.environ.setdefault("POSTROOM_DATA_DIR", tempfile.mkdtemp(prefix="postroom-test-"))
 
+import dj_database_url  # noqa: E402
+
 from .base import *  # noqa: E402, F403
 from .base import DATA_DIR  # noqa: E402
-
-import dj_database_url  # noqa: E402
 
 if url := os.environ.get("POSTROOM_TEST_DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(url)}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 
 
 def build_mail(
@@ -24,7 +24,7 @@ def build_mail(
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
     msg["Message-ID"] = f"<{message_id}>" if message_id else make_msgid(domain="customer.test")
     if in_reply_to:
         msg["In-Reply-To"] = f"<{in_reply_to}>"
