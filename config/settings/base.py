@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -88,7 +89,7 @@ ASGI_APPLICATION = "config.asgi.application"
 # Embedded default: SQLite in WAL mode inside the data folder. IMMEDIATE transactions
 # and a generous timeout let the SMTP receiver, the IMAP pollers, the job worker and the
 # web app share one file without "database is locked" errors.
-_SQLITE = {
+_SQLITE: dict[str, Any] = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": DATA_DIR / "postroom.sqlite3",
     "OPTIONS": {
@@ -98,7 +99,7 @@ _SQLITE = {
     },
 }
 if url := os.environ.get("POSTROOM_DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(url, conn_max_age=60)}
+    DATABASES: dict[str, Any] = {"default": dj_database_url.parse(url, conn_max_age=60)}
 else:
     DATABASES = {"default": _SQLITE}
 
@@ -160,7 +161,7 @@ LOGGING = {
 }
 
 # --- Postroom --------------------------------------------------------------------------
-POSTROOM = {
+POSTROOM: dict[str, Any] = {
     # Domain used in Message-IDs and reply addresses of outgoing mail.
     "MAIL_DOMAIN": os.environ.get("POSTROOM_MAIL_DOMAIN", "postroom.localhost"),
     # Prefix of ticket references shown in subjects: [PR-1042].

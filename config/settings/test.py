@@ -20,7 +20,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": Path(DATA_DIR) / "test.sqlite3",
+            "NAME": str(Path(DATA_DIR) / "test.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
             "TEST": {"NAME": str(Path(DATA_DIR) / "test-db.sqlite3")},
         }
@@ -29,8 +29,7 @@ else:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-POSTROOM = {
-    **POSTROOM,  # noqa: F405
+POSTROOM = POSTROOM | {  # noqa: F405
     "MAIL_DOMAIN": "desk.example.test",
     "OUTBOUND_TRANSPORT": "postroom.mail.outbound.transports.MemoryTransport",
 }

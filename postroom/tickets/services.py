@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from postroom.core import clock
 from postroom.tickets.models import EventKind, Message, Ticket, TicketEvent, TicketStatus
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: AbstractBaseUser | None,
+
+def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: User | None,
                       source: str = "agent") -> Ticket:
     """Change *ticket*'s status, stamping solved/closed times and the timeline."""
     status = TicketStatus(status)
@@ -30,7 +34,7 @@ def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: Abst
     return ticket
 
 
-def ticket_merge(*, source: Ticket, target: Ticket, actor: AbstractBaseUser | None) -> Ticket:
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     """Move every message of *source* onto *target* and mark *source* merged.
 
     Later mail that threads to *source* (its reference, Message-IDs, reply token) lands
@@ -55,7 +59,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: AbstractBaseUser | No
     return target
 
 
-def ticket_split(*, message: Message, actor: AbstractBaseUser | None, subject: str = "") -> Ticket:
+def ticket_split(*, message: Message, actor: User | None, subject: str = "") -> Ticket:
     """Move *message* off its ticket into a new ticket of the same queue and customer."""
     old = message.ticket
     if old.messages.count() < 2:

@@ -77,6 +77,8 @@ def _customer(mail: ParsedMail, decisions: Decisions):
 
 def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spam: bool) -> Ticket:
     now = clock.now()
+    if decisions.queue_id is None:
+        raise LookupError("no queue was decided for a new ticket")
     customer = _customer(mail, decisions)
     ticket = Ticket.objects.create(
         subject=(mail.subject or "(no subject)")[:500],
@@ -113,6 +115,8 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
 
 
 def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Ticket:
+    if decisions.ticket_id is None:
+        raise LookupError("a follow-up needs the ticket it belongs to")
     ticket = Ticket.objects.select_for_update().get(pk=decisions.ticket_id)
     _store_message(ticket=ticket, raw=raw, mail=mail, decisions=decisions)
     events = _events_from_log(ticket, decisions, skip={"thread", "language", "queue"})
@@ -154,7 +158,7 @@ def _record_bounce(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -
                               action=status.action[:32], status=status.status[:32],
                               diagnostic=status.diagnostic[:2000], hard=status.hard)
         if status.hard and status.recipient:
-            days = settings.POSTROOM["BOUNCE_SUPPRESS_DAYS"]
+            days = int(settings.POSTROOM["BOUNCE_SUPPRESS_DAYS"])
             Suppression.objects.update_or_create(
                 address=status.recipient.lower()[:320],
                 defaults={"reason": f"hard bounce {status.status}: {status.diagnostic[:400]}",

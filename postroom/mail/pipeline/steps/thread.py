@@ -20,7 +20,7 @@ _TOKEN_RE = re.compile(r"\+t(\d+)-([0-9a-f]{8,32})@", re.IGNORECASE)
 
 
 def _reference_re() -> re.Pattern[str]:
-    prefix = re.escape(settings.POSTROOM["TICKET_PREFIX"])
+    prefix = re.escape(str(settings.POSTROOM["TICKET_PREFIX"]))
     return re.compile(rf"\[\s*{prefix}-(\d+)\s*\]", re.IGNORECASE)
 
 
@@ -84,7 +84,7 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
     reference = f"{settings.POSTROOM['TICKET_PREFIX']}-{ticket['pk']}"
     source = found[1] + (f" (merged into {reference})" if ticket["pk"] != found[0] else "")
     if ticket["status"] == TicketStatus.CLOSED:
-        window = dt.timedelta(days=settings.POSTROOM["REOPEN_CLOSED_WITHIN_DAYS"])
+        window = dt.timedelta(days=int(settings.POSTROOM["REOPEN_CLOSED_WITHIN_DAYS"]))
         closed_at = ticket["closed_at"] or ticket["updated_at"]
         if clock.now() - closed_at > window:
             decisions.outcome = Outcome.TICKET
