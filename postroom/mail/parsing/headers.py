@@ -265,6 +265,10 @@ def parse_message_ids(value: str) -> tuple[str, ...]:
     Long References keep the first (thread root) and the newest ids (RFC 5322 §3.6.4).
     """
     text = decode_surrogates(unfold(value[:MAX_HEADER_CHARS]))
+    if "=?" in text:
+        # RFC 2047 forbids encoded words here, but Python's email package writes long
+        # ids that way (it folds by encoding); decode them rather than lose the thread.
+        text = decode_header(text)
     ids = [re.sub(r"\s+", "", found) for found in _MESSAGE_ID.findall(text)]
     ids = [found for found in ids if found]
     if not ids:

@@ -70,7 +70,8 @@ def _events_from_log(ticket: Ticket, decisions: Decisions, skip: set[str]) -> li
 
 def _customer(mail: ParsedMail, decisions: Decisions):
     address = mail.from_address or decisions.context.envelope_from.strip("<>").lower()
-    if not address or "@" not in address:
+    # RFC 5321 §4.5.3.1: no real mailbox is longer than this; keep no customer for it.
+    if not address or "@" not in address or len(address) > 320:
         return None
     return customer_for_address(address=address, name=mail.from_name, language=decisions.language)
 
@@ -95,7 +96,7 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
     events = [
         TicketEvent(
             ticket=ticket, kind=EventKind.CREATED, source=f"intake:{raw.source}",
-            summary=f"Ticket created from mail by {mail.from_address or 'unknown sender'}",
+            summary=f"Ticket created from mail by {mail.from_address or 'unknown sender'}"[:500],
             detail={"raw_id": raw.pk},
         )
     ]
@@ -122,7 +123,7 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
     events = _events_from_log(ticket, decisions, skip={"thread", "language", "queue"})
     events.append(TicketEvent(
         ticket=ticket, kind=EventKind.MESSAGE, source=next((d.source for d in decisions.log if d.kind == "thread"), "thread"),
-        summary=f"Reply from {mail.from_address or 'unknown sender'}", detail={"raw_id": raw.pk},
+        summary=f"Reply from {mail.from_address or 'unknown sender'}"[:500], detail={"raw_id": raw.pk},
     ))
     update = ["updated_at"]
     if decisions.reopen or ticket.status == TicketStatus.PENDING:

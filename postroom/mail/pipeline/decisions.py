@@ -55,7 +55,9 @@ class Decisions:
 
     def record(self, *, step: str, kind: str, value: object, source: str, reason: str = "") -> None:
         """Add a decision to the log (shown by `mail explain` and on the timeline)."""
-        self.log.append(Decision(step=step, kind=kind, value=str(value), source=source, reason=reason))
+        # Bounded: sources and reasons quote header values, which can be any length.
+        self.log.append(Decision(step=step, kind=kind, value=str(value)[:300], source=source[:200],
+                                 reason=reason[:300]))
 
     def stop(self) -> None:
         """Skip the remaining steps; `commit` still runs."""

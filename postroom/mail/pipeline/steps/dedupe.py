@@ -19,7 +19,7 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
     if mail.message_id:
         # A Message-ID names one message (RFC 5322 §3.6.4): a second delivery, an IMAP
         # re-read after UIDVALIDITY changed, or our own outgoing mail coming back.
-        rows = raw_messages_with_message_id(mail.message_id)
+        rows = raw_messages_with_message_id(mail.message_id[:500])  # stored cut at 500
         source, reason = "message-id", "same Message-ID"
     else:
         rows = raw_messages_with_sha256(ctx.sha256)

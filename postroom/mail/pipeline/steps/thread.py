@@ -35,13 +35,14 @@ def _by_subject(mail: ParsedMail) -> tuple[int, str] | None:
 def _by_headers(mail: ParsedMail) -> tuple[int, str] | None:
     # In-Reply-To names the direct parent; References run oldest to newest, so the
     # newest known one is the best match (RFC 5322 §3.6.4).
-    candidates = [*mail.in_reply_to, *reversed(mail.references)]
+    # Stored ids are cut at the column's 500 characters; compare like with like.
+    candidates = [m[:500] for m in (*mail.in_reply_to, *reversed(mail.references))]
     if not candidates:
         return None
     found = tickets_of_message_ids(candidates[:50])
     for mid in candidates:
         if mid in found:
-            header = "in-reply-to" if mid in mail.in_reply_to else "references"
+            header = "in-reply-to" if mid in (m[:500] for m in mail.in_reply_to) else "references"
             return found[mid], f"{header}:<{mid}>"
     return None
 
