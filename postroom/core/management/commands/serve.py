@@ -47,7 +47,6 @@ class Command(BaseCommand):
             receivers = start_receivers(bind=opts["smtp_bind"], smtp_port=opts["smtp_port"] or None,
                                         lmtp_port=opts["lmtp_port"] or None)
             stoppers.append(receivers.stop)
-            self.stdout.write(f"Receiving mail: {receivers.describe()}")
 
         if not opts["no_imap"]:
             from postroom.mail.sources.imap import start_imap_pollers, stop_imap_pollers
@@ -59,6 +58,8 @@ class Command(BaseCommand):
 
         if not opts["no_worker"]:
             stoppers.append(self._start_worker())
+        # Load the language models now (a few seconds, once) rather than on the first mail.
+        threading.Thread(target=_warm_up, name="postroom-warm-up", daemon=True).start()
         threading.Thread(target=self._sweep_loop, args=(stop,), name="postroom-sweep", daemon=True).start()
 
         out = "outgoing mail via SMTP relay " + settings.EMAIL_HOST if settings.EMAIL_HOST else \
@@ -118,3 +119,16 @@ class Command(BaseCommand):
                 logger.exception("sweep failed; trying again in %ss", SWEEP_SECONDS)
             finally:
                 close_old_connections()
+
+
+def _warm_up() -> None:
+    """Load what the first message would otherwise wait for, then freeze it for the GC."""
+    import gc
+
+    from postroom.routing.language import detect_language
+
+    detect_language("Hello, my watch does not sync any more since the update.")
+    detect_language("Hallo, meine Uhr synchronisiert seit dem letzten Update nicht mehr mit der App. " * 2)
+    # Long-lived objects (models, tables) out of the collector's way (gc.freeze docs).
+    gc.collect()
+    gc.freeze()
