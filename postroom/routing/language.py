@@ -66,8 +66,12 @@ def _get_detector(*, long_text: bool = False) -> LanguageDetector:
                 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
                 codes = [getattr(IsoCode639_1, code.upper()) for code in LANGUAGES]
-                builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_minimum_relative_distance(
-                    MIN_RELATIVE_DISTANCE
+                # Preloaded: lingua otherwise loads a language's models the first time a
+                # text looks like it, a pause of up to a second in the middle of intake.
+                builder = (
+                    LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+                    .with_minimum_relative_distance(MIN_RELATIVE_DISTANCE)
+                    .with_preloaded_language_models()
                 )
                 if long_text:
                     builder = builder.with_low_accuracy_mode()

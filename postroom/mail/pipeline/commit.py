@@ -1,5 +1,12 @@
 """The one write of the intake path: ticket, message, attachments, timeline, in one
-transaction; side effects are enqueued to run after it commits."""
+transaction; side effects are enqueued to run after it commits.
+
+Tickets, messages, events and the raw message's state are written with
+`postroom.core.rows` (cached SQL, the fields' own value adaptation) rather than the ORM's
+per-call query building: this runs for every received message. No model signals are
+sent for these rows; add a receiver to Ticket, Message or TicketEvent only together with
+an explicit call here.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from postroom.accounts.services import customer_for_address
 from postroom.core import clock
 from postroom.core.html import sanitize_html
 from postroom.core.jobs import enqueue_on_commit
+from postroom.core.rows import row_as_instance, row_update, rows_insert
 from postroom.mail.models import Bounce, Outcome, RawMessage, RawState, Suppression
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
@@ -41,9 +49,11 @@ def intake_commit(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
         now = clock.now()
         # The state condition makes the commit happen once, even if two workers raced:
         # the loser's update matches nothing and its whole transaction rolls back.
-        updated = RawMessage.objects.filter(pk=raw.pk).exclude(state=RawState.PROCESSED).update(
-            state=RawState.PROCESSED, outcome=outcome, ticket=ticket, failed_step="", error="",
-            duplicate_of_id=decisions.duplicate_of_id, processed_at=now,
+        updated = row_update(
+            RawMessage, raw.pk,
+            {"state": RawState.PROCESSED, "outcome": outcome, "ticket_id": ticket.pk if ticket else None,
+             "failed_step": "", "error": "", "duplicate_of_id": decisions.duplicate_of_id, "processed_at": now},
+            unless={"state": RawState.PROCESSED},
         )
         if not updated:
             transaction.set_rollback(True)
@@ -53,7 +63,13 @@ def intake_commit(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
     return raw
 
 
-def _events_from_log(ticket: Ticket, decisions: Decisions, skip: set[str]) -> list[TicketEvent]:
+def _event(ticket_id: int, kind: EventKind, summary: str, source: str, detail: dict | None = None) -> dict:
+    """Return a timeline row for `rows_insert`, bounded to the columns' sizes."""
+    return {"ticket_id": ticket_id, "kind": kind, "summary": summary[:500], "source": source[:200],
+            "detail": detail or {}, "actor_id": None, "created_at": clock.now()}
+
+
+def _events_from_log(ticket_id: int, decisions: Decisions, skip: set[str]) -> list[dict]:
     events = []
     for d in decisions.log:
         if d.kind in skip:
@@ -63,8 +79,7 @@ def _events_from_log(ticket: Ticket, decisions: Decisions, skip: set[str]) -> li
             "acknowledge": EventKind.ACK_SKIPPED,
         }.get(d.kind, EventKind.DECISION)
         summary = f"{d.kind}: {d.value}" + (f" — {d.reason}" if d.reason else "")
-        events.append(TicketEvent(ticket=ticket, kind=kind, summary=summary[:500], source=d.source,
-                                  detail={"step": d.step}))
+        events.append(_event(ticket_id, kind, summary, d.source, {"step": d.step}))
     return events
 
 
@@ -81,37 +96,36 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
     if decisions.queue_id is None:
         raise LookupError("no queue was decided for a new ticket")
     customer = _customer(mail, decisions)
-    ticket = Ticket.objects.create(
-        subject=(mail.subject or "(no subject)")[:500],
-        queue_id=decisions.queue_id,
-        customer=customer,
-        status=TicketStatus.SPAM if spam else TicketStatus.NEW,
-        language=decisions.language,
-        our_address=decisions.our_address,
-        linked_from_id=decisions.link_from_id,
-        created_at=now,
-        updated_at=now,
-    )
-    message = _store_message(ticket=ticket, raw=raw, mail=mail, decisions=decisions)
+    values = {
+        "subject": (mail.subject or "(no subject)")[:500],
+        "queue_id": decisions.queue_id,
+        "customer_id": customer.pk if customer else None,
+        "status": TicketStatus.SPAM if spam else TicketStatus.NEW,
+        "language": decisions.language,
+        "our_address": decisions.our_address[:320],
+        "linked_from_id": decisions.link_from_id,
+        "reply_token": Ticket._meta.get_field("reply_token").get_default(),
+        "created_at": now,
+        "updated_at": now,
+    }
+    (ticket_id,) = rows_insert(Ticket, [values])
+    ticket = row_as_instance(Ticket, ticket_id, values)
+    message_pk = _store_message(ticket_id=ticket_id, raw=raw, mail=mail, decisions=decisions)
     events = [
-        TicketEvent(
-            ticket=ticket, kind=EventKind.CREATED, source=f"intake:{raw.source}",
-            summary=f"Ticket created from mail by {mail.from_address or 'unknown sender'}"[:500],
-            detail={"raw_id": raw.pk},
-        )
+        _event(ticket_id, EventKind.CREATED, f"Ticket created from mail by {mail.from_address or 'unknown sender'}",
+               f"intake:{raw.source}", {"raw_id": raw.pk})
     ]
-    events += _events_from_log(ticket, decisions, skip=set())
+    events += _events_from_log(ticket_id, decisions, skip=set())
     if decisions.link_from_id:
         old = Ticket.objects.get(pk=decisions.link_from_id)
-        events.append(TicketEvent(ticket=ticket, kind=EventKind.LINKED, source="thread",
-                                  summary=f"Continues closed ticket {old.reference}"))
-        TicketEvent.objects.create(ticket=old, kind=EventKind.LINKED, source="thread",
-                                   summary=f"Customer wrote again; continued in {ticket.reference}")
-    TicketEvent.objects.bulk_create(events)
+        events.append(_event(ticket_id, EventKind.LINKED, f"Continues closed ticket {old.reference}", "thread"))
+        events.append(_event(old.pk, EventKind.LINKED, f"Customer wrote again; continued in {ticket.reference}",
+                             "thread"))
+    rows_insert(TicketEvent, events)
     if decisions.acknowledge and not spam:
         from postroom.mail.outbound.tasks import send_acknowledgement
 
-        enqueue_on_commit(send_acknowledgement, ticket.pk, message.pk)
+        enqueue_on_commit(send_acknowledgement, ticket_id, message_pk)
     return ticket
 
 
@@ -119,24 +133,21 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
     if decisions.ticket_id is None:
         raise LookupError("a follow-up needs the ticket it belongs to")
     ticket = Ticket.objects.select_for_update().get(pk=decisions.ticket_id)
-    _store_message(ticket=ticket, raw=raw, mail=mail, decisions=decisions)
-    events = _events_from_log(ticket, decisions, skip={"thread", "language", "queue"})
-    events.append(TicketEvent(
-        ticket=ticket, kind=EventKind.MESSAGE, source=next((d.source for d in decisions.log if d.kind == "thread"), "thread"),
-        summary=f"Reply from {mail.from_address or 'unknown sender'}"[:500], detail={"raw_id": raw.pk},
-    ))
-    update = ["updated_at"]
+    _store_message(ticket_id=ticket.pk, raw=raw, mail=mail, decisions=decisions)
+    events = _events_from_log(ticket.pk, decisions, skip={"thread", "language", "queue"})
+    thread_source = next((d.source for d in decisions.log if d.kind == "thread"), "thread")
+    events.append(_event(ticket.pk, EventKind.MESSAGE, f"Reply from {mail.from_address or 'unknown sender'}",
+                         thread_source, {"raw_id": raw.pk}))
+    changes: dict[str, object] = {"updated_at": clock.now()}
     if decisions.reopen or ticket.status == TicketStatus.PENDING:
         previous = ticket.status
-        ticket.status = TicketStatus.OPEN
-        update.append("status")
-        events.append(TicketEvent(
-            ticket=ticket, kind=EventKind.REOPENED if decisions.reopen else EventKind.STATUS,
-            source="customer-reply", summary=f"{previous} → open: the customer replied",
-        ))
-    ticket.updated_at = clock.now()
-    ticket.save(update_fields=update)
-    TicketEvent.objects.bulk_create(events)
+        changes["status"] = TicketStatus.OPEN
+        events.append(_event(ticket.pk, EventKind.REOPENED if decisions.reopen else EventKind.STATUS,
+                             f"{previous} → open: the customer replied", "customer-reply"))
+    row_update(Ticket, ticket.pk, changes)
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    rows_insert(TicketEvent, events)
     return ticket
 
 
@@ -177,39 +188,41 @@ def _record_bounce(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -
     return ticket
 
 
-def _store_message(*, ticket: Ticket, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Message:
-    message = Message.objects.create(
-        ticket=ticket,
-        raw=raw,
-        direction=Direction.INBOUND,
-        from_address=mail.from_address[:320],
-        from_name=mail.from_name[:200],
-        to=list(mail.to),
-        cc=list(mail.cc),
-        subject=mail.subject[:500],
-        message_id=mail.message_id[:500],
-        in_reply_to=(mail.in_reply_to[0] if mail.in_reply_to else "")[:500],
-        references=" ".join(mail.references),
-        body_text=mail.text,
-        visible_text=mail.visible_text,
-        body_html=sanitize_html(mail.html) if mail.html else "",
-        language=decisions.language,
-        sent_at=mail.date,
-        created_at=clock.now(),
-    )
+def _store_message(*, ticket_id: int, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> int:
+    """Store the inbound message and its attachments; returns the message's id."""
+    (message_pk,) = rows_insert(Message, [{
+        "ticket_id": ticket_id,
+        "raw_id": raw.pk,
+        "direction": Direction.INBOUND,
+        "author_id": None,
+        "from_address": mail.from_address[:320],
+        "from_name": mail.from_name[:200],
+        "to": list(mail.to),
+        "cc": list(mail.cc),
+        "subject": mail.subject[:500],
+        "message_id": mail.message_id[:500],
+        "in_reply_to": (mail.in_reply_to[0] if mail.in_reply_to else "")[:500],
+        "references": " ".join(mail.references),
+        "body_text": mail.text,
+        "visible_text": mail.visible_text,
+        "body_html": sanitize_html(mail.html) if mail.html else "",
+        "language": decisions.language,
+        "sent_at": mail.date,
+        "created_at": clock.now(),
+    }])
     dropped = []
     for index, part in enumerate(mail.attachments):
         if part.dropped_reason:
             dropped.append(f"{part.filename}: {part.dropped_reason}")
             continue
         attachment = Attachment(
-            message=message, filename=part.filename[:255] or f"attachment-{index + 1}",
+            message_id=message_pk, filename=part.filename[:255] or f"attachment-{index + 1}",
             content_type=part.content_type[:200], size=len(part.data),
             sha256=hashlib.sha256(part.data).hexdigest(), content_id=part.content_id[:500], inline=part.inline,
         )
         attachment.file.save(attachment.filename, ContentFile(part.data), save=False)
         attachment.save()
     if dropped:
-        TicketEvent.objects.create(ticket=ticket, kind=EventKind.NOTE, source="intake:attachments",
-                                   summary=("Attachments not kept: " + "; ".join(dropped))[:500])
-    return message
+        rows_insert(TicketEvent, [_event(ticket_id, EventKind.NOTE, "Attachments not kept: " + "; ".join(dropped),
+                                         "intake:attachments")])
+    return message_pk
