@@ -38,7 +38,7 @@ LANGUAGES: tuple[str, ...] = (
     "ar",
 )
 # Enough text to be sure; more only costs time (lingua's cost grows with the text).
-MAX_CHARS = 200
+MAX_CHARS = 160
 MIN_LETTERS = 12
 _CJK_START = 0x2E80  # CJK radicals onwards: kana, hanzi/kanji, hangul
 # lingua's minimum relative distance: the best language must lead the runner-up by this
@@ -50,7 +50,7 @@ _NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[\d_]+")
 # Long texts are told apart by lingua's trigram models alone (its low-accuracy mode, about
 # ten times faster and as accurate on paragraphs); short ones need the high-accuracy
 # models of up to five-grams.
-LONG_TEXT_LETTERS = 120
+LONG_TEXT_LETTERS = 100
 
 _detectors: dict[bool, LanguageDetector] = {}
 _lock = threading.Lock()
