@@ -59,6 +59,8 @@ class Command(BaseCommand):
             return
         password = os.environ.get("POSTROOM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
+        if not verbosity:
+            return
         cfg = settings.POSTROOM
         host = cfg["HTTP_BIND"] if cfg["HTTP_BIND"] not in {"0.0.0.0", "::"} else "localhost"  # noqa: S104
         self.stdout.write(self.style.SUCCESS(
