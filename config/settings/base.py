@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "postroom.accounts",
     "postroom.tickets",
     "postroom.mail",
+    "postroom.routing",
+    "postroom.privacy",
 ]
 
 MIDDLEWARE = [
