@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "postroom.tickets",
     "postroom.mail",
     "postroom.routing",
+    "postroom.replies",
     "postroom.privacy",
 ]
 

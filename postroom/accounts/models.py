@@ -23,6 +23,11 @@ class Queue(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="Receives mail that no mailbox address claims (imports)."
     )
+    required_facts = models.JSONField(
+        default=list, blank=True,
+        help_text="Facts a useful report to this team needs (firmware_version, order_number …); "
+        "the acknowledgement asks for the missing ones (a category's list comes first).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -31,11 +36,18 @@ class Queue(models.Model):
         return self.name
 
 
+class CustomerTier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    PREMIUM = "premium", "Premium"
+    VIP = "vip", "VIP"
+
+
 class Customer(models.Model):
     """A person who writes in; may have several addresses."""
 
     name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
+    tier = models.CharField(max_length=16, choices=CustomerTier.choices, default=CustomerTier.STANDARD)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -118,6 +118,10 @@ class RawMessage(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Issue #3 §5: card numbers, IBANs, national IDs and passwords are masked in `data`
+    # itself; `sha256` stays the hash of the bytes as received (dedupe, audit).
+    redactions = models.JSONField(default=list, blank=True, help_text="What was masked: kind, detail, masked.")
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

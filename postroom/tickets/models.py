@@ -56,6 +56,19 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets"
     )
+    category = models.ForeignKey(
+        "routing.Category", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
+    # Issue #3: an automatic decision below its confidence threshold waits for a person.
+    needs_triage = models.BooleanField(default=False, db_index=True)
+    # {"category": {"value": "battery", "source": "classifier:v3 p=0.91"}, …}: what was
+    # decided automatically, so that an agent's change is recorded as a correction.
+    auto_fields = models.JSONField(default=dict, blank=True)
+    # Troubleshooting facts extracted from the customer's messages: {"firmware_version": ["2.3.1"]}.
+    facts = models.JSONField(default=dict, blank=True)
+    tone = models.CharField(max_length=16, blank=True, help_text="negative / neutral / positive")
+    tone_score = models.FloatField(default=0.0)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now, db_index=True)
     solved_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +83,16 @@ class Ticket(models.Model):
     @property
     def reference(self) -> str:
         return f"{settings.POSTROOM['TICKET_PREFIX']}-{self.pk}"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Direction(models.TextChoices):
@@ -145,6 +168,8 @@ class EventKind(models.TextChoices):
     ACK_SKIPPED = "ack_skipped", "Acknowledgement skipped"
     BOUNCE = "bounce", "Delivery failed"
     NOTE = "note", "Note"
+    REDACTED = "redacted", "Sensitive data removed"
+    FIELD = "field", "Field changed"
 
 
 class TicketEvent(models.Model):
