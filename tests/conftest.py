@@ -51,3 +51,27 @@ def _fresh_address_table():
     mailbox_addresses_changed()
     yield
     mailbox_addresses_changed()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rules():
+    """Forget cached routing rules and slugs between tests (rolled-back rows send no signal)."""
+    from postroom.routing.rules import rule_lookups_forget, rules_forget
+
+    rules_forget()
+    rule_lookups_forget()
+    yield
+    rules_forget()
+    rule_lookups_forget()
+
+
+@pytest.fixture
+def small_routing_models(settings, tmp_path):
+    """Train words-only routing models (fast) into a data folder of the test's own."""
+    from postroom.routing.versions import routing_models_forget
+
+    settings.DATA_DIR = tmp_path
+    settings.POSTROOM = {**settings.POSTROOM, "ROUTING_SENTENCES": False, "ROUTING_MIN_TRAINING": 30}
+    routing_models_forget()
+    yield
+    routing_models_forget()

@@ -192,4 +192,10 @@ POSTROOM: dict[str, Any] = {
     # configured, else .eml files in <data dir>/outbox/.
     "OUTBOUND_TRANSPORT": os.environ.get("POSTROOM_OUTBOUND_TRANSPORT", ""),
     "IMAP_POLL_SECONDS": int(os.environ.get("POSTROOM_IMAP_POLL_SECONDS", "60")),
+    # Learned routing (issue #3): retrain from solved tickets every N hours (0 = never on
+    # a schedule; `postroom routing retrain` still works), once at least this many
+    # labelled tickets exist; the sentence encoder can be turned off (words only: faster).
+    "ROUTING_RETRAIN_HOURS": int(os.environ.get("POSTROOM_ROUTING_RETRAIN_HOURS", "24")),
+    "ROUTING_MIN_TRAINING": int(os.environ.get("POSTROOM_ROUTING_MIN_TRAINING", "100")),
+    "ROUTING_SENTENCES": _env_bool("POSTROOM_ROUTING_SENTENCES", default=True),
 }

@@ -126,3 +126,8 @@ def _card_from_json(raw: dict) -> ModelCard:
 
 def _minor(version: str) -> tuple[str, ...]:
     return tuple(version.split(".")[:2])
+
+
+def model_card_from_dict(raw: dict) -> ModelCard:
+    """Return the card stored as JSON data (a version's row in the database)."""
+    return _card_from_json(raw)

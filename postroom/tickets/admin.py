@@ -23,7 +23,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from postroom.accounts.models import Queue
 from postroom.core.html import sanitize_html
@@ -37,7 +37,13 @@ from postroom.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
-from postroom.tickets.services import ticket_merge, ticket_set_status, ticket_split
+from postroom.tickets.services import (
+    ticket_fields_change,
+    ticket_merge,
+    ticket_set_status,
+    ticket_split,
+    ticket_triage_done,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -201,7 +207,7 @@ class TicketViewFilter(admin.SimpleListFilter):
     parameter_name = "view"
 
     def lookups(self, request, model_admin):
-        return (("spam", "Spam"), ("merged", "Merged"), ("all", "All"))
+        return (("triage", "Needs triage"), ("spam", "Spam"), ("merged", "Merged"), ("all", "All"))
 
     def choices(self, changelist):
         # Replace Django's "All" entry: the default view here is "In queues".
@@ -223,6 +229,9 @@ class TicketViewFilter(admin.SimpleListFilter):
             return queryset
         if value in {"spam", "merged"}:
             return queryset.filter(status=value)
+        if value == "triage":
+            # Issue #3: what a model was unsure of waits here for a person.
+            return queryset.filter(needs_triage=True).exclude(status__in=["spam", "merged", "closed"])
         return queryset.exclude(status__in=["spam", "merged"])
 
 
@@ -232,16 +241,18 @@ class TicketAdmin(admin.ModelAdmin):
         "reference_link",
         "subject",
         "queue",
+        "category",
         "status",
         "priority",
+        "triage_flag",
         "customer",
         "assignee",
         "updated_at",
     )
     list_display_links = None
-    actions = ("merge_selected",)
-    list_filter = (TicketViewFilter, "status", "priority", "queue", "assignee")
-    list_select_related = ("queue", "customer", "assignee")
+    actions = ("merge_selected", "mark_triaged")
+    list_filter = (TicketViewFilter, "status", "priority", "queue", "category", "assignee", "language", "tone")
+    list_select_related = ("queue", "customer", "assignee", "category")
     search_fields = (
         "subject",
         "customer__name",
@@ -256,7 +267,13 @@ class TicketAdmin(admin.ModelAdmin):
         "status",
         "priority",
         "queue",
+        "category",
         "assignee",
+        "tags",
+        "needs_triage",
+        "decided_by",
+        "facts_display",
+        "tone_display",
         "customer",
         "language",
         "our_address",
@@ -269,6 +286,10 @@ class TicketAdmin(admin.ModelAdmin):
     )
     readonly_fields = (
         "reference",
+        "needs_triage",
+        "decided_by",
+        "facts_display",
+        "tone_display",
         "customer",
         "language",
         "our_address",
@@ -285,6 +306,40 @@ class TicketAdmin(admin.ModelAdmin):
     def reference_link(self, obj: Ticket) -> str:
         url = reverse("admin:tickets_ticket_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.reference)
+
+    @admin.display(description="Triage", boolean=True, ordering="needs_triage")
+    def triage_flag(self, obj: Ticket) -> bool | None:
+        return True if obj.needs_triage else None
+
+    @admin.display(description="Decided by")
+    def decided_by(self, obj: Ticket) -> str:
+        """Show which source set each routed field (mailbox, classifier vN p=…, rule:N)."""
+        items = [(field, d.get("value", ""), d.get("source", "")) for field, d in (obj.auto_fields or {}).items()]
+        if not items:
+            return "—"
+        return format_html_join(format_html("<br>"), "{}: {} <small>[{}]</small>", items)
+
+    @admin.display(description="Facts")
+    def facts_display(self, obj: Ticket) -> str:
+        from postroom.routing.facts import FACT_LABELS
+
+        items = [(FACT_LABELS.get(kind, kind), ", ".join(values)) for kind, values in (obj.facts or {}).items()]
+        if not items:
+            return "—"
+        return format_html_join(format_html("<br>"), "{}: {}", items)
+
+    @admin.display(description="Tone")
+    def tone_display(self, obj: Ticket) -> str:
+        return f"{obj.tone} ({obj.tone_score:+.2f})" if obj.tone else "—"
+
+    @admin.action(description="Mark selected tickets as triaged")
+    def mark_triaged(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        agent = _agent(request)
+        done = 0
+        for ticket in queryset.filter(needs_triage=True):
+            ticket_triage_done(ticket=ticket, actor=agent)
+            done += 1
+        self.message_user(request, f"{done} ticket(s) triaged.")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets come from mail
@@ -309,12 +364,24 @@ class TicketAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
-        """Save; a status change goes through `ticket_set_status` for the timeline."""
+        """Save; status and routed fields go through their services for the timeline
+        (and, for an automatic decision an agent corrects, routing feedback)."""
         new_status = obj.status
         status_changed = change and "status" in form.changed_data
         if status_changed:
             obj.status = form.initial["status"]
+        routed = {f: getattr(obj, f) for f in ("queue", "category", "priority", "assignee")
+                  if change and f in form.changed_data}
+        for field in routed:
+            initial = form.initial.get(field)
+            model_field = Ticket._meta.get_field(field)
+            if model_field.is_relation:
+                setattr(obj, f"{field}_id", initial)
+            else:
+                setattr(obj, field, initial)
         super().save_model(request, obj, form, change)
+        if routed:
+            ticket_fields_change(ticket=obj, changes=routed, actor=_agent(request))
         if status_changed:
             ticket_set_status(ticket=obj, status=new_status, actor=_agent(request))
 

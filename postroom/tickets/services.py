@@ -80,3 +80,77 @@ def ticket_split(*, message: Message, actor: User | None, subject: str = "") -> 
                                    summary=f"A message was split off into {new.reference}",
                                    detail={"into": new.pk, "message": message.pk})
     return new
+
+
+# Fields an agent may change whose automatic value is feedback for learned routing.
+ROUTED_FIELDS = {"queue": "queue_id", "category": "category_id", "priority": "priority"}
+
+
+def _display(ticket: Ticket, field: str) -> str:
+    if field == "queue":
+        return ticket.queue.slug if ticket.queue_id else ""
+    if field == "category":
+        return ticket.category.slug if ticket.category is not None else ""
+    if field == "assignee":
+        return ticket.assignee.get_username() if ticket.assignee is not None else ""
+    return str(getattr(ticket, field) or "")
+
+
+def ticket_fields_change(*, ticket: Ticket, changes: dict[str, object], actor: User | None,
+                         source: str = "agent") -> list[str]:
+    """Set queue, category, priority and/or assignee on *ticket*; returns the fields changed.
+
+    Each change is a timeline event. A change of a field that was decided automatically
+    (by mailbox, classifier or rule) is recorded as routing feedback: the next model learns
+    from it (issue #3). A person choosing the queue or category also settles Needs triage.
+    """
+    from postroom.routing.models import RoutingFeedback
+
+    allowed = {"queue", "category", "priority", "assignee"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not a routed field: {', '.join(sorted(unknown))}")
+    changed: list[str] = []
+    with transaction.atomic():
+        events, feedback = [], []
+        for field, value in changes.items():
+            before = _display(ticket, field)
+            setattr(ticket, field, value)
+            after = _display(ticket, field)
+            if before == after:
+                continue
+            changed.append(field)
+            events.append(TicketEvent(ticket=ticket, kind=EventKind.ASSIGNED if field == "assignee" else EventKind.FIELD,
+                                      actor=actor, source=source, summary=f"{field}: {before or '—'} → {after or '—'}"[:500],
+                                      detail={"field": field, "from": before, "to": after}))
+            decided = (ticket.auto_fields or {}).get(field)
+            if field in ROUTED_FIELDS and decided and actor is not None:
+                feedback.append(RoutingFeedback(ticket=ticket, field=field, decided=before[:200],
+                                                decided_source=str(decided.get("source", ""))[:200],
+                                                corrected=after[:200], actor=actor))
+        if not changed:
+            return []
+        update = [ROUTED_FIELDS.get(f, "assignee_id" if f == "assignee" else f) for f in changed]
+        if ticket.needs_triage and actor is not None and {"queue", "category"} & set(changed):
+            ticket.needs_triage = False
+            update.append("needs_triage")
+            events.append(TicketEvent(ticket=ticket, kind=EventKind.FIELD, actor=actor, source=source,
+                                      summary="Triaged: no longer needs triage"))
+        ticket.updated_at = clock.now()
+        ticket.save(update_fields=[*update, "updated_at"])
+        TicketEvent.objects.bulk_create(events)
+        RoutingFeedback.objects.bulk_create(feedback)
+    return changed
+
+
+def ticket_triage_done(*, ticket: Ticket, actor: User | None) -> Ticket:
+    """Take *ticket* out of Needs triage: a person confirmed its fields as they are."""
+    if not ticket.needs_triage:
+        return ticket
+    ticket.needs_triage = False
+    ticket.updated_at = clock.now()
+    with transaction.atomic():
+        ticket.save(update_fields=["needs_triage", "updated_at"])
+        TicketEvent.objects.create(ticket=ticket, kind=EventKind.FIELD, actor=actor, source="agent",
+                                   summary="Triaged: fields confirmed as they are")
+    return ticket

@@ -51,7 +51,43 @@ def acknowledgement_text(*, ticket: Ticket, message: Message, language: str) -> 
         reference=ticket.reference,
         promise=promise_phrase(ticket.queue.first_reply_promise, language=language),
     )
-    return f"{greeting}\n\n{body}"
+    paragraphs = body.split("\n\n")
+    required = required_facts(ticket)
+    if required:
+        # Issue #3 §4: the team listed what a useful report needs; ask only for what is
+        # missing (nothing at all when the customer already gave everything).
+        from postroom.routing.fact_texts import missing_details_request
+        from postroom.routing.facts import facts_missing
+
+        missing = facts_missing(facts=ticket.facts or {}, required=required)
+        request = missing_details_request(language=language, kinds=missing) if missing else ""
+        paragraphs[DETAILS_PARAGRAPH:DETAILS_PARAGRAPH + 1] = [request] if request else []
+    redacted = sorted({r.get("kind", "") for r in _redactions(message)} - {""})
+    if redacted:
+        from postroom.privacy.notice_texts import redaction_notice
+
+        paragraphs.insert(1, redaction_notice(language=language, kinds=redacted))
+    return greeting + "\n\n" + "\n\n".join(paragraphs)
+
+
+# The generic "these details help us" paragraph of every AckText body (tests hold it there).
+DETAILS_PARAGRAPH = 2
+
+
+def required_facts(ticket: Ticket) -> list[str]:
+    """Return the facts the ticket's category (else its queue) says a useful report needs."""
+    category = ticket.category
+    if category is not None and category.required_facts:
+        return [str(k) for k in category.required_facts]
+    return [str(k) for k in (ticket.queue.required_facts or [])]
+
+
+def _redactions(message: Message) -> list[dict[str, str]]:
+    if message.raw_id is None:
+        return []
+    from postroom.mail.models import RawMessage
+
+    return RawMessage.objects.filter(pk=message.raw_id).values_list("redactions", flat=True).first() or []
 
 
 def automatic_mail_count(*, address: str, since: dt.datetime) -> int:

@@ -59,11 +59,15 @@ def reply_send(
     cc: Sequence[str] = (),
     attachments: Sequence[OutgoingAttachment] = (),
     status_after: TicketStatus | str | None = None,
+    subject: str = "",
+    automatic: bool = False,
 ) -> OutboundMessage:
     """Queue *author*'s reply to the customer on *ticket* and set its status.
 
     The reply answers the customer's latest message (no quoted history) and leaves the
-    ticket `status_after`, by default pending (waiting on the customer).
+    ticket `status_after`, by default pending (waiting on the customer). *subject*
+    replaces the ticket's subject (a reply template's own); *automatic* marks a reply
+    no person wrote (RFC 3834 Auto-Submitted), e.g. a template a rule sent.
     """
     text = _writable(ticket, text)
     recipient = reply_recipient(ticket)
@@ -75,11 +79,12 @@ def reply_send(
             ticket=ticket,
             kind=OutboundKind.REPLY,
             recipients=[recipient],
-            subject=ticket.subject,
+            subject=subject.strip() or ticket.subject,
             text=text,
             cc=cc,
             attachments=attachments,
             author=author,
+            automatic=automatic,
         )
         ticket_set_status(ticket=ticket, status=status, actor=author)
         ticket.updated_at = clock.now()

@@ -28,6 +28,7 @@ from postroom.tickets.models import (
     Direction,
     EventKind,
     Message,
+    Priority,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -47,19 +48,30 @@ def intake_commit(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
         elif outcome is not Outcome.DUPLICATE:
             ticket = _open_ticket(raw=raw, mail=mail, decisions=decisions, spam=outcome is Outcome.SPAM)
         now = clock.now()
+        changes: dict[str, object] = {
+            "state": RawState.PROCESSED, "outcome": outcome, "ticket_id": ticket.pk if ticket else None,
+            "failed_step": "", "error": "", "duplicate_of_id": decisions.duplicate_of_id, "processed_at": now,
+        }
+        if decisions.redactions:
+            # Issue #3 §5: the stored raw message loses the values too; sha256 stays the
+            # hash of the bytes as received.
+            if decisions.redacted_data is not None:
+                changes["data"] = decisions.redacted_data
+                changes["size"] = len(decisions.redacted_data)
+            changes["redactions"] = decisions.redactions
+            changes["redacted_at"] = now
         # The state condition makes the commit happen once, even if two workers raced:
         # the loser's update matches nothing and its whole transaction rolls back.
-        updated = row_update(
-            RawMessage, raw.pk,
-            {"state": RawState.PROCESSED, "outcome": outcome, "ticket_id": ticket.pk if ticket else None,
-             "failed_step": "", "error": "", "duplicate_of_id": decisions.duplicate_of_id, "processed_at": now},
-            unless={"state": RawState.PROCESSED},
-        )
+        updated = row_update(RawMessage, raw.pk, changes, unless={"state": RawState.PROCESSED})
         if not updated:
             transaction.set_rollback(True)
             return RawMessage.objects.get(pk=raw.pk)
     raw.state, raw.outcome, raw.ticket, raw.processed_at = RawState.PROCESSED, outcome, ticket, now
     raw.duplicate_of_id, raw.failed_step, raw.error = decisions.duplicate_of_id, "", ""
+    if decisions.redactions:
+        raw.redactions, raw.redacted_at = decisions.redactions, now
+        if decisions.redacted_data is not None:
+            raw.data, raw.size = decisions.redacted_data, len(decisions.redacted_data)
     return raw
 
 
@@ -77,6 +89,7 @@ def _events_from_log(ticket_id: int, decisions: Decisions, skip: set[str]) -> li
         kind = {
             "queue": EventKind.ROUTED,
             "acknowledge": EventKind.ACK_SKIPPED,
+            "redacted": EventKind.REDACTED,
         }.get(d.kind, EventKind.DECISION)
         summary = f"{d.kind}: {d.value}" + (f" — {d.reason}" if d.reason else "")
         events.append(_event(ticket_id, kind, summary, d.source, {"step": d.step}))
@@ -105,6 +118,14 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
         "our_address": decisions.our_address[:320],
         "linked_from_id": decisions.link_from_id,
         "reply_token": Ticket._meta.get_field("reply_token").get_default(),
+        "category_id": decisions.category_id,
+        "priority": decisions.priority or Priority.NORMAL,
+        "assignee_id": decisions.assignee_id,
+        "needs_triage": decisions.needs_triage,
+        "auto_fields": decisions.auto_fields,
+        "facts": decisions.facts,
+        "tone": decisions.tone,
+        "tone_score": decisions.tone_score,
         "created_at": now,
         "updated_at": now,
     }
@@ -122,11 +143,37 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
         events.append(_event(old.pk, EventKind.LINKED, f"Customer wrote again; continued in {ticket.reference}",
                              "thread"))
     rows_insert(TicketEvent, events)
+    if decisions.tags:
+        _tags_add(ticket_id, decisions.tags)
+    if decisions.rule_hits:
+        from postroom.routing.rule_hits import rule_hits_record
+
+        rule_hits_record(rule_ids=decisions.rule_hits, at=now)
     if decisions.acknowledge and not spam:
         from postroom.mail.outbound.tasks import send_acknowledgement
 
         enqueue_on_commit(send_acknowledgement, ticket_id, message_pk)
+    if decisions.template_ids and not spam:
+        from postroom.replies.tasks import send_template_reply
+
+        for template_id in dict.fromkeys(decisions.template_ids):
+            enqueue_on_commit(send_template_reply, ticket_id, template_id)
     return ticket
+
+
+def _tags_add(ticket_id: int, names: list[str]) -> None:
+    """Tag a ticket, creating tags that do not exist yet."""
+    from postroom.tickets.models import Tag
+
+    wanted = list(dict.fromkeys(n.strip()[:100] for n in names if n.strip()))
+    existing = dict(Tag.objects.filter(name__in=wanted).values_list("name", "pk"))
+    for name in wanted:
+        if name not in existing:
+            existing[name] = Tag.objects.get_or_create(name=name)[0].pk
+    through = Ticket.tags.through
+    through.objects.bulk_create(
+        [through(ticket_id=ticket_id, tag_id=existing[n]) for n in wanted], ignore_conflicts=True
+    )
 
 
 def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Ticket:
@@ -135,10 +182,24 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
     ticket = Ticket.objects.select_for_update().get(pk=decisions.ticket_id)
     _store_message(ticket_id=ticket.pk, raw=raw, mail=mail, decisions=decisions)
     events = _events_from_log(ticket.pk, decisions, skip={"thread", "language", "queue"})
+    if decisions.redactions:
+        # The redaction decision carries the raw id: the ticket's timeline says which message.
+        for event in events:
+            if event["kind"] == EventKind.REDACTED:
+                event["detail"] = {**event["detail"], "raw_id": raw.pk}
     thread_source = next((d.source for d in decisions.log if d.kind == "thread"), "thread")
     events.append(_event(ticket.pk, EventKind.MESSAGE, f"Reply from {mail.from_address or 'unknown sender'}",
                          thread_source, {"raw_id": raw.pk}))
     changes: dict[str, object] = {"updated_at": clock.now()}
+    if decisions.facts:
+        # A reply that supplies the details the acknowledgement asked for (issue #3 §4).
+        merged = {kind: list(values) for kind, values in (ticket.facts or {}).items()}
+        for kind, values in decisions.facts.items():
+            merged[kind] = list(dict.fromkeys([*merged.get(kind, []), *values]))
+        if merged != ticket.facts:
+            changes["facts"] = merged
+    if decisions.tone:
+        changes["tone"], changes["tone_score"] = decisions.tone, decisions.tone_score
     if decisions.reopen or ticket.status == TicketStatus.PENDING:
         previous = ticket.status
         changes["status"] = TicketStatus.OPEN

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import traceback
 from collections.abc import Iterable
@@ -55,12 +56,16 @@ def pipeline_decide(*, data: bytes, context: IntakeContext, steps: Iterable = ST
         mail = parse_message(data)
     except Exception as exc:  # parse_message should never raise; be safe anyway
         raise StepFailed("parse", exc) from exc
+    if context.data is None:
+        context = dataclasses.replace(context, data=data)
     decisions = Decisions(context=context)
     for step in steps:
         try:
             step.run(mail, decisions)
         except Exception as exc:
             raise StepFailed(step.NAME, exc) from exc
+        if decisions.replaced_mail is not None:
+            mail, decisions.replaced_mail = decisions.replaced_mail, None
         if decisions.stopped:
             break
     return Explanation(mail=mail, decisions=decisions)

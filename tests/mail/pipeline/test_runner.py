@@ -85,8 +85,12 @@ def test_processing_twice_commits_once(mailboxes):
     assert Ticket.objects.count() == 1
 
 
-def test_every_step_has_a_name():
-    assert [s.NAME for s in STEPS] == ["dedupe", "bounce", "spam", "loop_guard", "thread", "route", "language"]
+def test_every_step_has_a_unique_name_and_rules_come_last():
+    names = [s.NAME for s in STEPS]
+    assert len(set(names)) == len(names)
+    assert names[:5] == ["dedupe", "bounce", "spam", "loop_guard", "thread"]
+    # Rules see everything the other steps decided, and have the last word.
+    assert names[-1] == "rules"
 
 
 def test_mail_to_an_unknown_address_goes_to_the_default_queue(mailboxes):

@@ -2,7 +2,8 @@
 
 Runs the web app (waitress), the SMTP and LMTP receivers (aiosmtpd), one IMAP poller per
 active IMAP mailbox, the job worker (django-tasks database backend) and a sweep that
-retries anything left waiting — until Ctrl+C or SIGTERM.
+retries anything left waiting and retrains the routing models when due — until Ctrl+C or
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class Command(BaseCommand):
         """Re-run anything a lost job left waiting: received mail and due outbox entries."""
         from postroom.mail.outbound.tasks import outbox_sweep
         from postroom.mail.pipeline.runner import raw_message_process, raw_messages_waiting
+        from postroom.routing.schedule import routing_retrain_in_background
 
         while not stop.wait(SWEEP_SECONDS):
             try:
@@ -115,6 +117,7 @@ class Command(BaseCommand):
                 for raw_id in raw_messages_waiting(older_than_seconds=120):
                     raw_message_process(raw_id=raw_id)
                 outbox_sweep()
+                routing_retrain_in_background()
             except Exception:
                 logger.exception("sweep failed; trying again in %ss", SWEEP_SECONDS)
             finally:

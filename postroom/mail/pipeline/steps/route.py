@@ -19,25 +19,22 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
     for address in (*ctx.envelope_to, *mail.to, *mail.cc, *mail.headers.get("delivered-to", ())):
         mailbox = mailbox_for_address(address)
         if mailbox is not None:
-            decisions.queue_id = mailbox.queue_id
             decisions.our_address = _base(address)
-            decisions.record(
-                step=NAME, kind="queue", value=queue_name(mailbox.queue_id), source=f"mailbox:{decisions.our_address}"
-            )
+            decisions.set_field(step=NAME, name="queue_id", value=mailbox.queue_id,
+                                display=queue_name(mailbox.queue_id), source=f"mailbox:{decisions.our_address}")
             return
     if ctx.mailbox_id is not None:
         mailbox = Mailbox.objects.select_related("queue").get(pk=ctx.mailbox_id)
-        decisions.queue_id = mailbox.queue_id
         first = mailbox.addresses.values_list("address", flat=True).first()
         decisions.our_address = first or ""
-        decisions.record(step=NAME, kind="queue", value=mailbox.queue.name, source=f"mailbox:{mailbox.name}")
+        decisions.set_field(step=NAME, name="queue_id", value=mailbox.queue_id, display=mailbox.queue.name,
+                            source=f"mailbox:{mailbox.name}")
         return
     queue_id = default_queue_id()
     if queue_id is None:
         raise LookupError("no queue exists: run `postroom setup` to create the default queues")
-    decisions.queue_id = queue_id
-    decisions.record(step=NAME, kind="queue", value=queue_name(queue_id), source="default-queue",
-                     reason="not addressed to any configured mailbox address")
+    decisions.set_field(step=NAME, name="queue_id", value=queue_id, display=queue_name(queue_id),
+                        source="default-queue", reason="not addressed to any configured mailbox address")
 
 
 def _base(address: str) -> str:
