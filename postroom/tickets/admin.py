@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from postroom.accounts.models import Queue
 from postroom.core.html import sanitize_html
@@ -317,7 +318,7 @@ class TicketAdmin(admin.ModelAdmin):
         items = [(field, d.get("value", ""), d.get("source", "")) for field, d in (obj.auto_fields or {}).items()]
         if not items:
             return "—"
-        return format_html_join(format_html("<br>"), "{}: {} <small>[{}]</small>", items)
+        return format_html_join(mark_safe("<br>"), "{}: {} <small>[{}]</small>", items)
 
     @admin.display(description="Facts")
     def facts_display(self, obj: Ticket) -> str:
@@ -326,7 +327,7 @@ class TicketAdmin(admin.ModelAdmin):
         items = [(FACT_LABELS.get(kind, kind), ", ".join(values)) for kind, values in (obj.facts or {}).items()]
         if not items:
             return "—"
-        return format_html_join(format_html("<br>"), "{}: {}", items)
+        return format_html_join(mark_safe("<br>"), "{}: {}", items)
 
     @admin.display(description="Tone")
     def tone_display(self, obj: Ticket) -> str:
