@@ -259,6 +259,7 @@ class TicketAdmin(admin.ModelAdmin):
         "customer__name",
         "customer__addresses__address",
         "messages__from_address",
+        "facts",  # firmware 2.3.1, SO-2024-00123, E-102 … (the JSON as text)
     )
     ordering = ("-updated_at",)
     date_hierarchy = "updated_at"

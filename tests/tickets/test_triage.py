@@ -84,3 +84,13 @@ def test_changing_the_category_in_the_desk_records_feedback(unsure, categories, 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert RoutingFeedback.objects.get().corrected == "battery"
     assert not Ticket.objects.get(pk=unsure.pk).needs_triage
+
+
+def test_extracted_facts_are_searchable_in_the_desk(queues, agent):
+    Ticket.objects.create(subject="Battery drains", queue=queues["support"],
+                          facts={"firmware_version": ["2.3.1"], "order_number": ["SO-2024-00123"]})
+    Ticket.objects.create(subject="Other", queue=queues["support"], facts={"firmware_version": ["1.0.0"]})
+    client = Client()
+    client.force_login(agent)
+    text = client.get(reverse("admin:tickets_ticket_changelist") + "?q=SO-2024-00123").content.decode()
+    assert "Battery drains" in text and ">Other<" not in text
