@@ -132,6 +132,20 @@ def _warm_up() -> None:
 
     detect_language("Hello, my watch does not sync any more since the update.")
     detect_language("Hallo, meine Uhr synchronisiert seit dem letzten Update nicht mehr mit der App. " * 2)
+    # The desk's routing models (and the sentence encoder they may use), once, now.
+    from postroom.routing.models import RoutedField
+    from postroom.routing.versions import routing_model_active
+
+    try:
+        for field in RoutedField.values:
+            if (active := routing_model_active(field)) is not None:
+                active.model.predict("My watch does not sync since the update.")
+    except Exception:  # a model that cannot load is logged by routing; serving goes on
+        logger.exception("warming up the routing models failed")
+    finally:
+        from django.db import connection
+
+        connection.close()  # this thread's own connection
     # Long-lived objects (models, tables) out of the collector's way (gc.freeze docs).
     gc.collect()
     gc.freeze()
