@@ -1,0 +1,1 @@
+"""Service levels: business-hours calendars, policies, due times, breach and escalation."""
