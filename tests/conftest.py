@@ -75,3 +75,13 @@ def small_routing_models(settings, tmp_path):
     routing_models_forget()
     yield
     routing_models_forget()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sla_policy_flag():
+    """Forget whether SLA policies exist between tests (rolled-back rows send no signal)."""
+    from postroom.sla.due import _active_cache
+
+    _active_cache.clear()
+    yield
+    _active_cache.clear()

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "postroom.routing",
     "postroom.replies",
     "postroom.privacy",
+    "postroom.sla",
 ]
 
 MIDDLEWARE = [

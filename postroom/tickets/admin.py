@@ -7,6 +7,7 @@ Mail content is hostile: text goes through template auto-escaping, HTML only thr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -27,6 +28,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from postroom.accounts.models import Queue
+from postroom.core import clock
 from postroom.core.html import sanitize_html
 from postroom.mail.outbound.compose import OutgoingAttachment
 from postroom.mail.outbound.replies import note_add, reply_send
@@ -208,7 +210,8 @@ class TicketViewFilter(admin.SimpleListFilter):
     parameter_name = "view"
 
     def lookups(self, request, model_admin):
-        return (("triage", "Needs triage"), ("spam", "Spam"), ("merged", "Merged"), ("all", "All"))
+        return (("triage", "Needs triage"), ("due_soon", "Due within 2 hours"), ("overdue", "Overdue"),
+                ("spam", "Spam"), ("merged", "Merged"), ("all", "All"))
 
     def choices(self, changelist):
         # Replace Django's "All" entry: the default view here is "In queues".
@@ -230,6 +233,14 @@ class TicketViewFilter(admin.SimpleListFilter):
             return queryset
         if value in {"spam", "merged"}:
             return queryset.filter(status=value)
+        if value in {"due_soon", "overdue"}:
+            # Issue #5: the earliest open SLA target of each ticket (waiting on the customer: none).
+            now = clock.now()
+            open_ones = queryset.filter(status__in=["new", "open"], sla__next_due__isnull=False)
+            if value == "overdue":
+                return open_ones.filter(sla__next_due__lt=now).order_by("sla__next_due")
+            return open_ones.filter(sla__next_due__gte=now,
+                                    sla__next_due__lt=now + timedelta(hours=2)).order_by("sla__next_due")
         if value == "triage":
             # Issue #3: what a model was unsure of waits here for a person.
             return queryset.filter(needs_triage=True).exclude(status__in=["spam", "merged", "closed"])
@@ -246,6 +257,7 @@ class TicketAdmin(admin.ModelAdmin):
         "status",
         "priority",
         "triage_flag",
+        "sla_due",
         "customer",
         "assignee",
         "updated_at",
@@ -253,7 +265,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_display_links = None
     actions = ("merge_selected", "mark_triaged")
     list_filter = (TicketViewFilter, "status", "priority", "queue", "category", "assignee", "language", "tone")
-    list_select_related = ("queue", "customer", "assignee", "category")
+    list_select_related = ("queue", "customer", "assignee", "category", "sla")
     search_fields = (
         "subject",
         "customer__name",
@@ -312,6 +324,26 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description="Triage", boolean=True, ordering="needs_triage")
     def triage_flag(self, obj: Ticket) -> bool | None:
         return True if obj.needs_triage else None
+
+    @admin.display(description="SLA", ordering="sla__next_due")
+    def sla_due(self, obj: Ticket) -> str:
+        """Show "due in 3h" / "overdue 25 min" for the earliest open target."""
+        from postroom.sla.due import due_phrase
+        from postroom.sla.models import TicketSla
+
+        try:
+            sla = obj.sla
+        except TicketSla.DoesNotExist:
+            return "—"
+        if sla.paused_since:
+            return "paused (waiting on customer)"
+        phrase = due_phrase(sla.next_due)
+        if not phrase:
+            return "—"
+        target = sla.next_due_target.replace("_", " ")
+        if phrase.startswith("overdue"):
+            return format_html('<strong style="color:#ba2121">{}</strong> <small>{}</small>', phrase, target)
+        return format_html("{} <small>{}</small>", phrase, target)
 
     @admin.display(description="Decided by")
     def decided_by(self, obj: Ticket) -> str:

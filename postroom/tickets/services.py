@@ -30,8 +30,19 @@ def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: User
     with transaction.atomic():
         ticket.save(update_fields=["status", "updated_at", "solved_at", "closed_at"])
         TicketEvent.objects.create(ticket=ticket, kind=EventKind.STATUS, actor=actor, source=source,
-                                   summary=f"{previous} → {status}")
+                                   summary=f"{previous} → {status}", detail={"from": previous, "to": status})
+        _sla_refresh_later(ticket.pk)
     return ticket
+
+
+def _sla_refresh_later(ticket_id: int) -> None:
+    """Recompute the ticket's due times once this transaction commits (issue #5)."""
+    from postroom.core.jobs import enqueue_on_commit
+    from postroom.sla.due import sla_policies_active
+    from postroom.sla.tasks import sla_refresh
+
+    if sla_policies_active():
+        enqueue_on_commit(sla_refresh, ticket_id)
 
 
 def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticket:
@@ -140,6 +151,8 @@ def ticket_fields_change(*, ticket: Ticket, changes: dict[str, object], actor: U
         ticket.save(update_fields=[*update, "updated_at"])
         TicketEvent.objects.bulk_create(events)
         RoutingFeedback.objects.bulk_create(feedback)
+        if {"queue", "priority"} & set(changed):
+            _sla_refresh_later(ticket.pk)  # another policy may apply now
     return changed
 
 

@@ -46,11 +46,13 @@ def acknowledgement_text(*, ticket: Ticket, message: Message, language: str) -> 
     text = TEXTS.get(language, TEXTS["en"])
     name = greeting_name(ticket, message)
     greeting = text.greeting_named.format(name=name) if name else text.greeting
-    body = text.body.format(
-        team=ticket.queue.name,
-        reference=ticket.reference,
-        promise=promise_phrase(ticket.queue.first_reply_promise, language=language),
+    from postroom.sla.promise import first_reply_promise
+
+    # Issue #5: the due time the SLA policy and the team's calendar give, when there is one.
+    promise = first_reply_promise(ticket, language=language) or promise_phrase(
+        ticket.queue.first_reply_promise, language=language
     )
+    body = text.body.format(team=ticket.queue.name, reference=ticket.reference, promise=promise)
     paragraphs = body.split("\n\n")
     required = required_facts(ticket)
     if required:

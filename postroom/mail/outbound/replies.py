@@ -89,6 +89,13 @@ def reply_send(
         ticket_set_status(ticket=ticket, status=status, actor=author)
         ticket.updated_at = clock.now()
         ticket.save(update_fields=["updated_at"])
+        if not automatic:
+            from postroom.core.jobs import enqueue_on_commit
+            from postroom.sla.due import sla_policies_active
+            from postroom.sla.tasks import sla_refresh
+
+            if sla_policies_active():
+                enqueue_on_commit(sla_refresh, ticket.pk)  # a first or next response was given
     return outbound
 
 

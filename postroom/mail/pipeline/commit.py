@@ -149,6 +149,8 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
         from postroom.routing.rule_hits import rule_hits_record
 
         rule_hits_record(rule_ids=decisions.rule_hits, at=now)
+    if not spam:
+        _sla_refresh_later(ticket_id)  # before the acknowledgement, which states the promise
     if decisions.acknowledge and not spam:
         from postroom.mail.outbound.tasks import send_acknowledgement
 
@@ -204,12 +206,22 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
         previous = ticket.status
         changes["status"] = TicketStatus.OPEN
         events.append(_event(ticket.pk, EventKind.REOPENED if decisions.reopen else EventKind.STATUS,
-                             f"{previous} → open: the customer replied", "customer-reply"))
+                             f"{previous} → open: the customer replied", "customer-reply",
+                             {"from": previous, "to": TicketStatus.OPEN}))
     row_update(Ticket, ticket.pk, changes)
     for name, value in changes.items():
         setattr(ticket, name, value)
     rows_insert(TicketEvent, events)
+    _sla_refresh_later(ticket.pk)  # a customer message restarts the next-response clock
     return ticket
+
+
+def _sla_refresh_later(ticket_id: int) -> None:
+    from postroom.sla.due import sla_policies_active
+    from postroom.sla.tasks import sla_refresh
+
+    if sla_policies_active():
+        enqueue_on_commit(sla_refresh, ticket_id)
 
 
 def _record_bounce(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Ticket | None:

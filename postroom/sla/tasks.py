@@ -1,0 +1,27 @@
+"""SLA jobs; they take ids."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def sla_refresh(ticket_id: int) -> str:
+    """Recompute one ticket's due times (after a message, reply, status or field change)."""
+    from postroom.sla.due import ticket_sla_refresh
+
+    sla = ticket_sla_refresh(ticket_id=ticket_id)
+    return sla.next_due_target if sla is not None else "no policy"
+
+
+@task()
+def sla_refresh_open() -> int:
+    """Recompute every open ticket's due times (a policy or calendar changed)."""
+    from postroom.sla.due import OPEN_STATUSES, ticket_sla_refresh
+    from postroom.tickets.models import Ticket
+
+    count = 0
+    for ticket_id in Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True).iterator():
+        ticket_sla_refresh(ticket_id=ticket_id)
+        count += 1
+    return count
