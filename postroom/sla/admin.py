@@ -27,7 +27,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(SlaNotice)
 class SlaNoticeAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "ticket", "kind", "target", "level", "reason")
+    list_display = ("created_at", "ticket", "kind", "target", "level", "user", "reason", "read_at")
     list_filter = ("kind", "target")
     readonly_fields = [f.name for f in SlaNotice._meta.fields]
 

@@ -164,9 +164,28 @@ def ticket_sla_refresh(*, ticket_id: int, now: dt.datetime | None = None) -> Tic
             "next_due": targets[0][1] if targets else None,
             "next_due_target": targets[0][0] if targets else "",
             "updated_at": now or clock.now(),
+            **_figures(ticket, plan),
         }
         sla, _ = TicketSla.objects.update_or_create(ticket_id=ticket_id, defaults=values)
     return sla
+
+
+def _figures(ticket, plan: SlaPlan) -> dict[str, object]:
+    """Return first-response and resolution times in business time, and whether met."""
+    calendar = plan.policy.calendar.as_calendar()
+    figures: dict[str, object] = {"first_response_seconds": None, "first_response_met": None,
+                                  "resolution_seconds": None, "resolution_met": None}
+    if plan.first_responded_at is not None:
+        figures["first_response_seconds"] = int(
+            business_between(calendar, ticket.created_at, plan.first_responded_at).total_seconds())
+        if plan.first_response_due is not None:
+            figures["first_response_met"] = plan.first_responded_at <= plan.first_response_due
+    if plan.resolved_at is not None:
+        worked = business_between(calendar, ticket.created_at, plan.resolved_at).total_seconds()
+        figures["resolution_seconds"] = max(0, int(worked) - plan.paused_seconds)
+        if plan.resolution_due is not None:
+            figures["resolution_met"] = plan.resolved_at <= plan.resolution_due
+    return figures
 
 
 def due_phrase(due: dt.datetime | None, *, now: dt.datetime | None = None) -> str:

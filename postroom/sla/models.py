@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -118,6 +119,11 @@ class TicketSla(models.Model):
     # The next deadline of an open target (the earliest), for the due-soon/overdue views.
     next_due = models.DateTimeField(null=True, blank=True, db_index=True)
     next_due_target = models.CharField(max_length=16, blank=True)
+    # Service figures in business time (issue #5), for reports: set once a target is met.
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response_met = models.BooleanField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Without customer waits.")
+    resolution_met = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -127,8 +133,26 @@ class TicketSla(models.Model):
         return f"SLA of ticket {self.ticket_id}"
 
 
+class QueueEscalation(models.Model):
+    """Who hears about a queue's tickets when targets are at risk or broken:
+    the assignee (warning), then the team supervisor (breach), then the queue manager."""
+
+    queue = models.OneToOneField("accounts.Queue", on_delete=models.CASCADE, related_name="escalation")
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    manager_after_minutes = models.PositiveIntegerField(
+        default=240, help_text="Business minutes after a breach before the manager is told too.")
+    bump_priority = models.BooleanField(default=True, help_text="Raise the priority one step on a breach.")
+
+    def __str__(self) -> str:
+        return f"Escalation of {self.queue}"
+
+
 class SlaNotice(models.Model):
-    """A warning or escalation already sent: the escalation job never sends one twice."""
+    """A warning or escalation, one row per recipient: shown in the desk, mailed, and never
+    sent twice (the escalation job looks for it first)."""
 
     class Kind(models.TextChoices):
         WARNING = "warning", "Warning"
@@ -139,17 +163,16 @@ class SlaNotice(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     target = models.CharField(max_length=16, blank=True)
     due = models.DateTimeField(null=True, blank=True)
-    level = models.PositiveSmallIntegerField(default=0, help_text="Escalation step (0 = assignee).")
-    recipients = models.JSONField(default=list, blank=True)
+    level = models.PositiveSmallIntegerField(default=0, help_text="0 assignee, 1 supervisor, 2 manager.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="sla_notices")
     reason = models.CharField(max_length=300, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["ticket", "kind", "target", "due", "level"], name="sla_notice_once"),
-        ]
+        indexes = [models.Index(fields=["ticket", "kind", "target", "level"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target} on {self.ticket_id}"

@@ -113,3 +113,15 @@ def test_due_phrase_reads_like_a_person_wrote_it():
     assert due_phrase(now + dt.timedelta(hours=3, minutes=10), now=now) == "due in 3h 10m"
     assert due_phrase(now - dt.timedelta(minutes=25), now=now) == "overdue 25 min"
     assert due_phrase(now + dt.timedelta(days=3), now=now) == "due in 3d 0h"
+
+
+def test_service_figures_are_in_business_time(policy, mailboxes, django_user_model):
+    agent = django_user_model.objects.create_user("mia")
+    ticket = _ticket_at(berlin(2026, 11, 20, 16, 0), mailboxes)  # Friday 16:00
+    with pinned(berlin(2026, 11, 23, 10, 0)):  # Monday 10:00: 2 business hours later
+        Message.objects.create(ticket=ticket, direction=Direction.OUTBOUND, author=agent, body_text="Fixed?")
+        ticket_set_status(ticket=ticket, status="solved", actor=agent)
+        sla = ticket_sla_refresh(ticket_id=ticket.pk)
+    assert sla.first_response_seconds == 2 * 3600 and sla.first_response_met is True
+    assert sla.resolution_seconds == 2 * 3600 and sla.resolution_met is True
+    assert sla.next_due is None
