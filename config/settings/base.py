@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "postroom.routing",
     "postroom.replies",
     "postroom.privacy",
+    "postroom.surveys",
     "postroom.sla",
 ]
 
@@ -199,4 +200,10 @@ POSTROOM: dict[str, Any] = {
     "ROUTING_RETRAIN_HOURS": int(os.environ.get("POSTROOM_ROUTING_RETRAIN_HOURS", "24")),
     "ROUTING_MIN_TRAINING": int(os.environ.get("POSTROOM_ROUTING_MIN_TRAINING", "100")),
     "ROUTING_SENTENCES": _env_bool("POSTROOM_ROUTING_SENTENCES", default=True),
+    # Satisfaction surveys (issue #5): links work this many days; ratings at or below
+    # SURVEY_BAD_RATING (of 5) alert the queue's supervisors.
+    "SURVEY_EXPIRY_DAYS": int(os.environ.get("POSTROOM_SURVEY_EXPIRY_DAYS", "14")),
+    "SURVEY_BAD_RATING": int(os.environ.get("POSTROOM_SURVEY_BAD_RATING", "2")),
+    # Solved tickets close after this many days without a customer reply (0 = never).
+    "AUTO_CLOSE_DAYS": int(os.environ.get("POSTROOM_AUTO_CLOSE_DAYS", "7")),
 }

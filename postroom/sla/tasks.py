@@ -25,3 +25,12 @@ def sla_refresh_open() -> int:
         ticket_sla_refresh(ticket_id=ticket_id)
         count += 1
     return count
+
+
+@task()
+def customer_escalation(ticket_id: int, message_id: int, asks_for_manager: bool, tone_score: float) -> str:
+    """Escalate a ticket whose new customer message calls for it (manager, anger, chasers)."""
+    from postroom.sla.escalation import customer_escalation_check
+
+    return customer_escalation_check(ticket_id=ticket_id, message_id=message_id,
+                                     asks_for_manager=asks_for_manager, tone_score=tone_score)

@@ -151,6 +151,7 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
         rule_hits_record(rule_ids=decisions.rule_hits, at=now)
     if not spam:
         _sla_refresh_later(ticket_id)  # before the acknowledgement, which states the promise
+        _customer_escalation_later(ticket_id, message_pk, decisions, followup=False)
     if decisions.acknowledge and not spam:
         from postroom.mail.outbound.tasks import send_acknowledgement
 
@@ -182,7 +183,8 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
     if decisions.ticket_id is None:
         raise LookupError("a follow-up needs the ticket it belongs to")
     ticket = Ticket.objects.select_for_update().get(pk=decisions.ticket_id)
-    _store_message(ticket_id=ticket.pk, raw=raw, mail=mail, decisions=decisions)
+    message_pk = _store_message(ticket_id=ticket.pk, raw=raw, mail=mail, decisions=decisions)
+    _customer_escalation_later(ticket.pk, message_pk, decisions, followup=True)
     events = _events_from_log(ticket.pk, decisions, skip={"thread", "language", "queue"})
     if decisions.redactions:
         # The redaction decision carries the raw id: the ticket's timeline says which message.
@@ -214,6 +216,17 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
     rows_insert(TicketEvent, events)
     _sla_refresh_later(ticket.pk)  # a customer message restarts the next-response clock
     return ticket
+
+
+def _customer_escalation_later(ticket_id: int, message_pk: int, decisions: Decisions, *, followup: bool) -> None:
+    """Check after commit whether this message escalates the ticket (issue #5): a request
+    for a manager, a strongly negative tone, or (a follow-up) a second chaser."""
+    from postroom.sla.escalation import STRONGLY_NEGATIVE
+    from postroom.sla.tasks import customer_escalation
+
+    asks = any(d.kind == "asks_for_manager" for d in decisions.log)
+    if asks or followup or decisions.tone_score <= STRONGLY_NEGATIVE:
+        enqueue_on_commit(customer_escalation, ticket_id, message_pk, asks, decisions.tone_score)
 
 
 def _sla_refresh_later(ticket_id: int) -> None:

@@ -110,6 +110,7 @@ class Command(BaseCommand):
         from postroom.mail.outbound.tasks import outbox_sweep
         from postroom.mail.pipeline.runner import raw_message_process, raw_messages_waiting
         from postroom.routing.schedule import routing_retrain_in_background
+        from postroom.sla.escalation import sla_escalations_run, tickets_auto_close
 
         while not stop.wait(SWEEP_SECONDS):
             try:
@@ -118,6 +119,8 @@ class Command(BaseCommand):
                     raw_message_process(raw_id=raw_id)
                 outbox_sweep()
                 routing_retrain_in_background()
+                sla_escalations_run()  # warnings and escalations, each sent once
+                tickets_auto_close()
             except Exception:
                 logger.exception("sweep failed; trying again in %ss", SWEEP_SECONDS)
             finally:
