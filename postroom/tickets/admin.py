@@ -378,6 +378,16 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets come from mail
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Show the desk's lists; tell the agent about unread SLA notices first (issue #5)."""
+        from postroom.sla.models import SlaNotice
+
+        unread = SlaNotice.objects.filter(user=_agent(request), read_at__isnull=True).count()
+        if unread and request.method == "GET":
+            url = reverse("admin:sla_slanotice_changelist") + "?read_at__isnull=True"
+            messages.warning(request, format_html('{} unread SLA notice(s): <a href="{}">review them</a>.', unread, url))
+        return super().changelist_view(request, extra_context)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         return tickets_visible_to(request.user, super().get_queryset(request)).distinct()
 

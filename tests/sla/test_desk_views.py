@@ -53,3 +53,19 @@ def test_due_soon_view_lists_the_next_two_hours(desk):
 
 def test_a_ticket_waiting_on_the_customer_shows_its_clock_paused(desk):
     assert "paused (waiting on customer)" in _listed(desk, "all")
+
+
+def test_an_agent_is_told_about_unread_notices_and_sees_only_their_own(desk, queues, django_user_model):
+    from postroom.sla.models import SlaNotice
+
+    mia = django_user_model.objects.get(username="mia")
+    other = django_user_model.objects.create_user("ola")
+    ticket = Ticket.objects.get(subject="Late one")
+    SlaNotice.objects.create(ticket=ticket, kind="breach", target="first_response", level=1, user=mia,
+                             reason="first response was due")
+    SlaNotice.objects.create(ticket=ticket, kind="breach", target="first_response", level=1, user=other,
+                             reason="someone else's")
+    page = desk.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+    assert "1 unread SLA notice(s)" in page
+    notices = desk.get(reverse("admin:sla_slanotice_changelist")).content.decode()
+    assert "first response was due" in notices and "someone else" not in notices
