@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
