@@ -2,7 +2,7 @@
 """Compare the ways of training learned routing on a labelled CSV and print the figures.
 
     .venv/bin/python bench/routing.py [../shared/corpus/tickets/banking77-train.csv]
-        [--approaches words,sentences,words+sentences,words+sentences+sentences_mlp]
+        [--approaches words,sentences,words+sentences,words+sentences+neighbours]
         [--folds 5] [--limit N] [--json]
 
 For each approach (a set of postroom.routing.members):
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_CSV = ROOT.parent / "shared" / "corpus" / "tickets" / "banking77-train.csv"
-APPROACHES = ("words", "sentences", "words+sentences", "words+sentences+sentences_mlp")
+APPROACHES = ("words", "sentences", "words+sentences", "words+sentences+neighbours")
 LATENCY_MESSAGES = 500
 
 

@@ -4,6 +4,10 @@
   linear SVM. Fast, and good at the exact phrases a desk's customers use.
 - `sentences`: the MiniLM sentence vector (postroom.routing.encoder) into a multinomial
   logistic regression. Knows that "card hasn't come" and "still waiting on my card" agree.
+- `neighbours`: for each label, the cosine similarity of the message's last-layer MiniLM
+  vector to the nearest training message of that label (one-nearest-neighbour per label).
+  Remembers the odd phrasings a linear model averages away: +0.5 points of accuracy and
+  +2 of coverage on banking77 on top of the other two, for a tenth of a millisecond.
 - `sentences_mlp`: the same vector into a small neural network (one hidden layer): a
   non-linear second opinion. Not used by default: on banking77 it added nothing to the
   other two (bench/routing.py) and costs 25 s of training and a millisecond a message.
@@ -28,7 +32,7 @@ Indices = npt.NDArray[np.intp]
 
 # Preferred weights of each member's normalised scores in the sum: the best mix in 5-fold
 # cross-validation on banking77-train (the sentence models know more, and say so).
-WEIGHTS: dict[str, float] = {"words": 1.0, "sentences": 2.0, "sentences_mlp": 1.5}
+WEIGHTS: dict[str, float] = {"words": 1.0, "sentences": 2.0, "neighbours": 3.0, "sentences_mlp": 1.5}
 # A label a member never saw in training gets this score (normalised units): far below
 # any real one, so it is never predicted by that member alone.
 _UNSEEN = -50.0
@@ -119,6 +123,51 @@ class SentencesMember:
         return _full_columns(vectors @ self.weights + self.bias, self.classes, self.n_labels)
 
 
+class NeighboursMember:
+    """Per label, the similarity to its nearest training message (last-layer vectors)."""
+
+    name = "neighbours"
+    uses_vectors = True
+    # Rows scored at once: a block of similarities stays a few tens of MB.
+    _BLOCK = 1024
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self.seed = seed
+
+    def fit(self, texts: Sequence[str], vectors: Vectors | None, y: Indices, *, n_labels: int) -> None:
+        """Keep the training vectors, grouped by label."""
+        assert vectors is not None
+        self.n_labels = n_labels
+        order = np.argsort(y, kind="stable")
+        ordered = np.asarray(y)[order]
+        self.classes, self.starts = np.unique(ordered, return_index=True)
+        # float16 halves the model file; the similarities are computed in float32.
+        self.memory = np.ascontiguousarray(_last_layer(vectors)[order], dtype=np.float16)
+        self._memory32: Vectors | None = None
+
+    def scores(self, texts: Sequence[str], vectors: Vectors | None) -> Scores:
+        """Return each label's highest cosine similarity to the message."""
+        assert vectors is not None
+        if self._memory32 is None:
+            self._memory32 = self.memory.astype(np.float32)
+        query = _last_layer(vectors)
+        out = np.empty((len(query), len(self.classes)), dtype=np.float64)
+        for start in range(0, len(query), self._BLOCK):
+            similarity = query[start : start + self._BLOCK] @ self._memory32.T
+            out[start : start + self._BLOCK] = np.maximum.reduceat(similarity, self.starts, axis=1)
+        return _full_columns(out, self.classes, self.n_labels)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_memory32": None}
+
+
+def _last_layer(vectors: Vectors) -> Vectors:
+    """Return the unit-length last-layer part of sentence vectors (their last 384 floats)."""
+    from postroom.routing.encoder import HIDDEN
+
+    return np.ascontiguousarray(vectors[:, -HIDDEN:], dtype=np.float32)
+
+
 class SentencesMlpMember:
     """Sentence vectors into a one-hidden-layer neural network."""
 
@@ -175,9 +224,11 @@ def _convergence_warning() -> type[Warning]:
     return ConvergenceWarning
 
 
-MEMBERS: dict[str, type[WordsMember] | type[SentencesMember] | type[SentencesMlpMember]] = {
+MEMBERS: dict[str, type[WordsMember] | type[SentencesMember] | type[NeighboursMember]
+              | type[SentencesMlpMember]] = {
     "words": WordsMember,
     "sentences": SentencesMember,
+    "neighbours": NeighboursMember,
     "sentences_mlp": SentencesMlpMember,
 }
 

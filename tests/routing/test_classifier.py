@@ -174,12 +174,50 @@ def test_a_model_with_sentence_vectors_round_trips_and_knows_paraphrases(tmp_pat
     texts, labels = _sample()
     rows = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in wanted]
     model = train_classifier(texts=[t for t, _ in rows], labels=[lab for _, lab in rows])
-    assert model.card.members == ("words", "sentences")
+    assert model.card.members == ("words", "sentences", "neighbours")
     assert model.card.encoder == str(encoder_spec())
     loaded = model_load(model_save(model, tmp_path / "category.model"))
     probes = ["Someone took my card from my bag", "How do I close my account for good?"]
     assert [p.label for p in loaded.predict_many(probes)] == ["lost_or_stolen_card", "terminate_account"]
     assert loaded.predict_many(probes) == model.predict_many(probes)
+
+
+def test_the_neighbours_member_scores_each_label_by_its_nearest_training_message():
+    from postroom.routing.members import member_build
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(6, 3 * 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors[:, -384:], axis=1, keepdims=True)
+    y = np.array([2, 0, 2, 0, 2, 0])
+    member = member_build("neighbours")
+    member.fit([""] * 6, vectors, y, n_labels=4)
+    scores = member.scores([""] * 2, vectors[:2])
+    assert scores.shape == (2, 4)
+    assert scores[0].argmax() == 2 and scores[1].argmax() == 0  # each is its own nearest
+    assert np.isclose(scores[0, 2], 1, atol=1e-3)
+    assert scores[0, 1] < -10 and scores[0, 3] < -10  # labels it never saw
+
+
+@pytest.mark.skipif(encoder_spec() is None or encoder_spec().backend == "numpy",
+                    reason="the sentence encoder's weights or onnxruntime are not installed")
+def test_the_onnx_encoder_gives_the_numpy_encoders_vectors():
+    from postroom.routing.encoder import sentence_encoder
+
+    encoder = sentence_encoder()
+    texts = ["My card has not arrived yet", "What is the exchange rate today?",
+             "I want to close my account and get my money back, please help"]
+    onnx = encoder.encode(texts)
+    one = encoder.encode(texts[:1])  # a message alone (one thread) gives the batch's vector
+    encodings = encoder._tokenizer.encode_batch(texts)
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(texts), width), dtype=np.int64)
+    mask = np.zeros((len(texts), width), dtype=np.float32)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
+    exact = encoder._forward_numpy(ids, mask)
+    cosine = (onnx * exact).sum(axis=1) / 3  # three unit-length parts
+    assert cosine.min() > 0.98
+    assert np.allclose(one[0], onnx[0], atol=1e-4)
 
 
 def test_the_sample_fixture_has_every_intent():
