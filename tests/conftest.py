@@ -33,6 +33,16 @@ def queues(db):
 
 
 @pytest.fixture
+def customer(db):
+    """Anna Berg, a customer with one address."""
+    from postroom.accounts.models import Customer, CustomerAddress
+
+    anna = Customer.objects.create(name="Anna Berg")
+    CustomerAddress.objects.create(customer=anna, address="anna@customer.example")
+    return anna
+
+
+@pytest.fixture
 def mailboxes(queues):
     from postroom.mail.models import Mailbox, MailboxAddress
 

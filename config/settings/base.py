@@ -204,6 +204,9 @@ POSTROOM: dict[str, Any] = {
     # SURVEY_BAD_RATING (of 5) alert the queue's supervisors.
     "SURVEY_EXPIRY_DAYS": int(os.environ.get("POSTROOM_SURVEY_EXPIRY_DAYS", "14")),
     "SURVEY_BAD_RATING": int(os.environ.get("POSTROOM_SURVEY_BAD_RATING", "2")),
+    # The desk's address as customers reach it, for links in mail (surveys):
+    # e.g. https://help.example.com; empty = http://HTTP_BIND:HTTP_PORT.
+    "PUBLIC_URL": os.environ.get("POSTROOM_PUBLIC_URL", "").rstrip("/"),
     # Solved tickets close after this many days without a customer reply (0 = never).
     "AUTO_CLOSE_DAYS": int(os.environ.get("POSTROOM_AUTO_CLOSE_DAYS", "7")),
 }

@@ -37,7 +37,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from postroom.routing.models import ActionKind, ConditionField, Operator, Rule, RuleAction
@@ -203,19 +202,9 @@ def message_view_refresh(view: MessageView, decisions: Decisions) -> MessageView
 
 def _customer_of(address: str) -> tuple[str, str]:
     """Return (tier, name) of the customer owning *address*, ("", "") for a stranger."""
-    from postroom.accounts.models import Customer, CustomerAddress
+    from postroom.mail.pipeline.lookups import customer_tier_and_name
 
-    qn = connection.ops.quote_name
-    customers, addresses = qn(Customer._meta.db_table), qn(CustomerAddress._meta.db_table)
-    # Plain SQL, like accounts.services: this runs for every new ticket.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.tier, c.name FROM {addresses} a JOIN {customers} c ON c.id = a.customer_id "  # noqa: S608
-            "WHERE a.address = %s",
-            [address],
-        )
-        row = cursor.fetchone()
-    return (row[0] or "", row[1] or "") if row else ("", "")
+    return customer_tier_and_name(address)
 
 
 # -- conditions -----------------------------------------------------------------------

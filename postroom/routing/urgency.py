@@ -33,7 +33,9 @@ customer's earlier words are not a new signal.
 Cost: all phrases are compiled once, at import, into one pattern per cue class and one
 for all classes, which finds every cue in one scan of the text: about 0.15 ms for a
 typical 400-character message on one core. Only the first MAX_SCAN_CHARS characters of
-the new text are read, which bounds a message at about 2 ms (a pasted log, say).
+the new text are read (about 0.3 µs a character), which bounds a message at about
+0.5 ms: a customer says what is urgent or what angers them early, and the scan runs for
+every incoming message (bench/ingest.py).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from dataclasses import dataclass
 PRIORITIES = ("low", "normal", "high", "urgent")  # as postroom.tickets.models.Priority
 _RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
 
-MAX_SCAN_CHARS = 4_000  # the customer's new words; rarely longer
+MAX_SCAN_CHARS = 1_500  # the start of the customer's new words (median message: ~1,000)
 # Words before a cue that are read for a negation, and how far back (characters) to look.
 NEGATION_WORDS = 3
 NEGATION_REACH = 48

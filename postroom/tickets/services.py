@@ -32,6 +32,12 @@ def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: User
         TicketEvent.objects.create(ticket=ticket, kind=EventKind.STATUS, actor=actor, source=source,
                                    summary=f"{previous} → {status}", detail={"from": previous, "to": status})
         _sla_refresh_later(ticket.pk)
+        if status == TicketStatus.SOLVED and previous != TicketStatus.SPAM:
+            # Issue #5: ask the customer how we did, once per solve (never a spammer).
+            from postroom.core.jobs import enqueue_on_commit
+            from postroom.surveys.tasks import send_survey
+
+            enqueue_on_commit(send_survey, ticket.pk)
     return ticket
 
 

@@ -224,6 +224,9 @@ def _customer_escalation_later(ticket_id: int, message_pk: int, decisions: Decis
     from postroom.sla.escalation import STRONGLY_NEGATIVE
     from postroom.sla.tasks import customer_escalation
 
+    ctx = decisions.context
+    if ctx.source == "import" and not ctx.acknowledge_imports:
+        return  # old mail brought in by an import is history, not a call for help now
     asks = any(d.kind == "asks_for_manager" for d in decisions.log)
     if asks or followup or decisions.tone_score <= STRONGLY_NEGATIVE:
         enqueue_on_commit(customer_escalation, ticket_id, message_pk, asks, decisions.tone_score)

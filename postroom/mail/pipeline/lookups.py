@@ -50,3 +50,17 @@ def tickets_of_message_ids(message_ids: Sequence[str]) -> dict[str, int]:
             list(message_ids),
         )
         return dict(cursor.fetchall())
+
+
+def customer_tier_and_name(address: str) -> tuple[str, str]:
+    """Return (tier, name) of the customer owning *address*; ("", "") for a stranger."""
+    from postroom.accounts.models import Customer, CustomerAddress
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.tier, c.name FROM {_table(CustomerAddress)} a JOIN {_table(Customer)} c "  # noqa: S608
+            "ON c.id = a.customer_id WHERE a.address = %s",
+            [address],
+        )
+        row = cursor.fetchone()
+    return (row[0] or "", row[1] or "") if row else ("", "")

@@ -24,15 +24,6 @@ def memory_transport(settings):
 
 
 @pytest.fixture
-def customer(db):
-    from postroom.accounts.models import Customer, CustomerAddress
-
-    anna = Customer.objects.create(name="Anna Berg")
-    CustomerAddress.objects.create(customer=anna, address="anna@customer.example")
-    return anna
-
-
-@pytest.fixture
 def ticket(queues, mailboxes, customer):
     from postroom.tickets.models import Ticket
 

@@ -4,10 +4,10 @@ Rules run later and may still set it."""
 
 from __future__ import annotations
 
-from postroom.accounts.models import CustomerAddress
 from postroom.mail.models import Outcome
 from postroom.mail.parsing.types import ParsedMail
 from postroom.mail.pipeline.decisions import Decisions
+from postroom.mail.pipeline.lookups import customer_tier_and_name
 from postroom.routing.urgency import (
     PrioritySignal,
     priority_combine,
@@ -46,6 +46,4 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
 
 
 def _customer_tier(address: str) -> str:
-    if not address:
-        return ""
-    return CustomerAddress.objects.filter(address=address).values_list("customer__tier", flat=True).first() or ""
+    return customer_tier_and_name(address)[0] if address else ""

@@ -1,0 +1,1 @@
+"""Customer satisfaction surveys after a ticket is solved (issue #5)."""
