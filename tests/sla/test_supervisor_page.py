@@ -234,3 +234,10 @@ def test_the_query_count_does_not_grow_with_the_tickets_shown(
         page = page_of(client)
     assert page.count("<tr>") >= 62 and "agent4" in page
     assert _queries_for(client) == few
+
+
+def test_the_desk_links_to_the_service_figures(client, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("boss", "boss@example.test", "pw")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+    assert f'href="{reverse("sla:supervisor")}"' in page
