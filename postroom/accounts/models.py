@@ -48,6 +48,8 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=8, blank=True)
     tier = models.CharField(max_length=16, choices=CustomerTier.choices, default=CustomerTier.STANDARD)
+    timezone = models.CharField(max_length=64, blank=True,
+                                help_text="IANA name, e.g. America/New_York: promised times are shown in it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

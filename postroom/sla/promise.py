@@ -50,5 +50,13 @@ def first_reply_promise(ticket, *, language: str) -> str | None:
     plan = sla_plan(ticket)
     if plan is None or plan.first_response_due is None:
         return None
+    # The customer's own time zone when the desk knows it, else the team's.
     timezone = plan.policy.calendar.timezone
+    known = getattr(ticket.customer, "timezone", "") if ticket.customer_id else ""
+    if known:
+        try:
+            ZoneInfo(known)
+            timezone = known
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            pass
     return promise_at(plan.first_response_due, language=language, timezone=timezone)

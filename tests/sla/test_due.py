@@ -125,3 +125,13 @@ def test_service_figures_are_in_business_time(policy, mailboxes, django_user_mod
     assert sla.first_response_seconds == 2 * 3600 and sla.first_response_met is True
     assert sla.resolution_seconds == 2 * 3600 and sla.resolution_met is True
     assert sla.next_due is None
+
+
+def test_the_promise_is_in_the_customers_time_zone_when_known(policy, mailboxes):
+    from postroom.accounts.models import Customer
+
+    ticket = _ticket_at(berlin(2026, 11, 20, 16, 0), mailboxes)
+    Customer.objects.filter(pk=ticket.customer_id).update(timezone="America/New_York")
+    ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    text = acknowledgement_text(ticket=ticket, message=ticket.messages.get(), language="en")
+    assert "by Monday 23 November, 10:00 EST" in text
