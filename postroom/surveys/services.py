@@ -9,7 +9,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 
@@ -418,27 +417,15 @@ def survey_alert_send(*, survey_id: int, part: str = "rating") -> list[str]:
         )
         return []
     title, body = _alert_text(survey, part=part)
-    mail = EmailMessage(
-        subject=title,
-        body=body,
-        from_email=_alert_from(),
-        to=addresses,
-        headers={
-            # RFC 3834 §5: automatic mail; no out-of-office answers to it.
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-            "X-Postroom-Ticket": ticket.reference,
-        },
-    )
-    try:
-        mail.send()
-    except Exception as exc:  # the relay is down: say so where people look
-        logger.exception("survey %s: alert to supervisors failed", survey.pk)
+    from postroom.mail.outbound.notifications import staff_notification_queue
+
+    # Through the durable outbox, like every outgoing message: retried when the relay is down.
+    if staff_notification_queue(ticket=ticket, recipients=addresses, subject=title, text=body) is None:
         _event(
             ticket,
             kind=EventKind.DECISION,
-            summary=f"Satisfaction survey: {what}; alerting supervisors failed: {exc}",
-            detail={"survey": survey.pk, "part": part, "alerted": [], "error": str(exc)[:500]},
+            summary=f"Satisfaction survey: {what}; no usable supervisor address to alert",
+            detail={"survey": survey.pk, "part": part, "alerted": []},
         )
         return []
     _event(

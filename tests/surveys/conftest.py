@@ -124,3 +124,49 @@ def supervisor(django_user_model, queues):
     sam.groups.add(Group.objects.get_or_create(name="Supervisors")[0])
     queues["support"].members.add(sam)
     return sam
+
+
+class _Alert:
+    """A staff notification from the outbox, read like Django's test mail."""
+
+    def __init__(self, outbound) -> None:
+        parsed = message_from_bytes(bytes(outbound.data), policy=policy.default)
+        self.to = list(outbound.recipients)
+        self.subject = str(parsed["Subject"])
+        self.body = parsed.get_content()
+        self.extra_headers = {name: str(value) for name, value in parsed.items()}
+
+
+class _StaffMail:
+    """The staff notifications queued so far, oldest first (read fresh on each use)."""
+
+    def _rows(self) -> list[_Alert]:
+        from postroom.mail.models import OutboundKind, OutboundMessage
+
+        rows = OutboundMessage.objects.filter(kind=OutboundKind.NOTIFICATION, automatic=True)
+        return [_Alert(o) for o in rows.order_by("created_at", "id") if not _is_survey(o)]
+
+    def __iter__(self):
+        return iter(self._rows())
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+    def __getitem__(self, index: int) -> _Alert:
+        return self._rows()[index]
+
+    def __eq__(self, other: object) -> bool:
+        return self._rows() == other
+
+
+def _is_survey(outbound) -> bool:
+    """Return whether *outbound* went to the customer (it then has a copy in the ticket's thread)."""
+    from postroom.tickets.models import Message
+
+    return Message.objects.filter(message_id=outbound.message_id).exists()
+
+
+@pytest.fixture
+def staff_mail(db):
+    """The alerts to supervisors, sent through the outbox."""
+    return _StaffMail()

@@ -199,13 +199,13 @@ def test_the_pages_speak_the_customers_language(ticket, solve, memory_transport,
 
 
 def test_a_bad_rating_alerts_the_supervisor_by_email_and_on_the_timeline(
-    surveyed, client, supervisor, mailoutbox, django_capture_on_commit_callbacks
+    surveyed, client, supervisor, staff_mail, django_capture_on_commit_callbacks
 ):
     survey, links = surveyed
     with django_capture_on_commit_callbacks(execute=True):
         client.post(page(links[1]), {"rating": "1", "comment": "Still broken."})
 
-    (alert,) = mailoutbox
+    (alert,) = staff_mail
     assert alert.to == ["sam@example.test"]
     assert alert.subject.startswith(f"Bad rating 1/5 for {survey.ticket.reference}")
     assert (
@@ -221,7 +221,7 @@ def test_a_bad_rating_alerts_the_supervisor_by_email_and_on_the_timeline(
 
 
 def test_a_comment_on_a_bad_rating_reaches_the_supervisor_too(
-    surveyed, client, supervisor, mailoutbox, django_capture_on_commit_callbacks
+    surveyed, client, supervisor, staff_mail, django_capture_on_commit_callbacks
 ):
     _, links = surveyed
     with django_capture_on_commit_callbacks(execute=True):
@@ -229,11 +229,11 @@ def test_a_comment_on_a_bad_rating_reaches_the_supervisor_too(
         client.post(
             page(links[2], "comment/"), {"comment": "The watch still drops the connection."}
         )
-    assert [m.subject.split(" for ")[0] for m in mailoutbox] == [
+    assert [m.subject.split(" for ")[0] for m in staff_mail] == [
         "Bad rating 2/5",
         "Comment on a bad rating (2/5)",
     ]
-    assert "still drops the connection" in mailoutbox[1].body
+    assert "still drops the connection" in staff_mail[1].body
 
 
 def test_a_supervisor_of_another_queue_is_not_alerted_but_a_superuser_is(
@@ -242,7 +242,7 @@ def test_a_supervisor_of_another_queue_is_not_alerted_but_a_superuser_is(
     supervisor,
     queues,
     django_user_model,
-    mailoutbox,
+    staff_mail,
     django_capture_on_commit_callbacks,
 ):
     _, links = surveyed
@@ -252,29 +252,29 @@ def test_a_supervisor_of_another_queue_is_not_alerted_but_a_superuser_is(
     django_user_model.objects.create_superuser("nomail", "", "pw")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(page(links[2]), {"rating": "2"})
-    (alert,) = mailoutbox
+    (alert,) = staff_mail
     assert alert.to == ["root@example.test"]
 
 
 def test_with_no_one_to_alert_the_timeline_says_so(
-    surveyed, client, mailoutbox, django_capture_on_commit_callbacks
+    surveyed, client, staff_mail, django_capture_on_commit_callbacks
 ):
     survey, links = surveyed
     with django_capture_on_commit_callbacks(execute=True):
         client.post(page(links[1]), {"rating": "1"})
-    assert mailoutbox == []
+    assert staff_mail == []
     assert TicketEvent.objects.filter(
         ticket=survey.ticket, source="survey", summary__contains="no supervisor"
     ).exists()
 
 
 def test_a_good_rating_alerts_no_one_and_offers_no_reopen(
-    surveyed, client, supervisor, mailoutbox, django_capture_on_commit_callbacks
+    surveyed, client, supervisor, staff_mail, django_capture_on_commit_callbacks
 ):
     _, links = surveyed
     with django_capture_on_commit_callbacks(execute=True):
         client.post(page(links[3]), {"rating": "3"})
-    assert mailoutbox == []
+    assert staff_mail == []
     done = client.get(page(links[3], "done/")).content.decode()
     assert "Reopen my request" not in done
     client.post(page(links[3], "reopen/"))
