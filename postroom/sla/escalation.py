@@ -49,16 +49,27 @@ def sla_escalations_run(*, now: dt.datetime | None = None) -> EscalationRun:
     rows = (TicketSla.objects.filter(next_due__isnull=False, paused_since__isnull=True,
                                      ticket__status__in=["new", "open"], policy__isnull=False)
             .select_related("ticket", "ticket__queue", "ticket__assignee", "policy", "policy__calendar"))
+    chains = {c.queue_id: c for c in QueueEscalation.objects.all()}
+    due_now = []
     for sla in rows.iterator():
         for target, due in _open_targets(sla):
-            kind, level = _stage(sla, target, due, now)
-            if kind is None:
-                continue
-            written = _notify(sla=sla, kind=kind, target=target, due=due, level=level, now=now)
-            if written:
-                notices += written
-                warnings += kind == SlaNotice.Kind.WARNING
-                breaches += kind == SlaNotice.Kind.BREACH
+            kind, level = _stage(sla, target, due, now, chain=chains.get(sla.ticket.queue_id))
+            if kind is not None:
+                due_now.append((sla, kind, target, due, level))
+    # One query for what was sent already (most at-risk tickets stay so for many runs);
+    # `_notify` checks again under the ticket's lock, for a run racing this one.
+    sent = set(
+        SlaNotice.objects.filter(ticket_id__in={sla.ticket_id for sla, *_ in due_now})
+        .values_list("ticket_id", "kind", "target", "due", "level")
+    ) if due_now else set()
+    for sla, kind, target, due, level in due_now:
+        if (sla.ticket_id, kind, target, due, level) in sent:
+            continue
+        written = _notify(sla=sla, kind=kind, target=target, due=due, level=level, now=now)
+        if written:
+            notices += written
+            warnings += kind == SlaNotice.Kind.WARNING
+            breaches += kind == SlaNotice.Kind.BREACH
     return EscalationRun(warnings=warnings, breaches=breaches, notices=notices)
 
 
@@ -73,13 +84,13 @@ def _open_targets(sla: TicketSla) -> list[tuple[str, dt.datetime]]:
     return targets
 
 
-def _stage(sla: TicketSla, target: str, due: dt.datetime, now: dt.datetime) -> tuple[str | None, int]:
+def _stage(sla: TicketSla, target: str, due: dt.datetime, now: dt.datetime, *,
+           chain: QueueEscalation | None) -> tuple[str | None, int]:
     """Return which notice *target* has reached now: (kind, level) or (None, 0)."""
     policy = sla.policy
     assert policy is not None
     calendar = policy.calendar.as_calendar()
     if now >= due:
-        chain = _chain(sla.ticket.queue_id)
         after = dt.timedelta(minutes=chain.manager_after_minutes if chain else 240)
         if chain and chain.manager_id and now >= business_add(calendar, due, after):
             return SlaNotice.Kind.BREACH, 2

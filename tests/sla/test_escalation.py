@@ -125,3 +125,12 @@ def test_solved_tickets_close_after_the_quiet_days(queues):
     assert Ticket.objects.get(pk=old.pk).status == "closed"
     assert Ticket.objects.get(pk=recent.pk).status == "solved"
     assert old.events.filter(source="auto-close").exists()
+
+
+def test_a_run_over_many_waiting_tickets_asks_once_what_was_sent(desk, django_assert_max_num_queries):
+    with pinned(berlin(2026, 11, 23, 9, 0)):
+        for _ in range(5):
+            ticket_sla_refresh(ticket_id=deliver(build_mail()).ticket_id)
+    _run(berlin(2026, 11, 24, 9, 30))  # the breach notices of all six exist now
+    with django_assert_max_num_queries(3):  # open tickets, escalation chains, notices sent
+        assert _run(berlin(2026, 11, 24, 9, 45)).notices == 0
