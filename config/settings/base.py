@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "postroom.privacy",
     "postroom.surveys",
     "postroom.sla",
+    "postroom.search",
 ]
 
 MIDDLEWARE = [

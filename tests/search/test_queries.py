@@ -1,0 +1,238 @@
+"""Searching tickets, on the database the suite runs on (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from postroom.search.queries import tickets_search
+from postroom.search.services import search_document_refresh, search_rebuild
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def ids(query: str, **kwargs) -> list[int]:
+    return tickets_search(query=query, **kwargs).ticket_ids
+
+
+def test_a_word_from_a_customer_message_finds_the_ticket(make_ticket):
+    ticket = make_ticket(text="My watch stopped syncing after the update.")
+    make_ticket(text="Please send an invoice.")
+    assert ids("syncing") == [ticket.pk]
+
+
+def test_accents_are_ignored(make_ticket):
+    ticket = make_ticket(text="La montre ne se synchronise plus depuis la mise à jour, très déçu.")
+    assert ids("decu") == [ticket.pk]
+    assert ids("DÉÇU") == [ticket.pk]
+    assert ids("tres") == [ticket.pk]
+
+
+def test_a_reference_finds_that_ticket(make_ticket, settings):
+    tickets = [make_ticket(text="hello") for _ in range(3)]
+    prefix = settings.POSTROOM["TICKET_PREFIX"]
+    target = tickets[1]
+    assert ids(f"{prefix}-{target.pk}") == [target.pk]
+    assert ids(f"{prefix.lower()}-{target.pk}") == [target.pk]
+    assert ids(str(target.pk))[0] == target.pk
+
+
+def test_an_email_address_finds_the_customers_tickets(make_ticket, queues):
+    from postroom.accounts.models import Customer, CustomerAddress
+
+    bob = Customer.objects.create(name="Bob Stone")
+    CustomerAddress.objects.create(customer=bob, address="bob.stone@example.org")
+    first = make_ticket(text="one", customer_=bob)
+    second = make_ticket(text="two", customer_=bob)
+    make_ticket(text="three")
+    assert sorted(ids("bob.stone@example.org")) == sorted([first.pk, second.pk])
+    assert sorted(ids("Bob Stone")) == sorted([first.pk, second.pk])
+
+
+def test_a_version_and_an_order_number_from_facts_are_found(make_ticket):
+    ticket = make_ticket(
+        text="it broke",
+        facts={"firmware_version": ["2.3.1"], "order_number": ["SO-2024-00123"]},
+    )
+    make_ticket(text="version 2.3.2 and 1.3.1 and order SO-2024-00124")
+    assert ids("2.3.1") == [ticket.pk]
+    assert ids("SO-2024-00123") == [ticket.pk]
+    assert ids("so-2024-00123 2.3.1") == [ticket.pk]
+
+
+def test_a_notes_text_is_found(make_ticket):
+    from postroom.tickets.models import Direction, Message
+
+    ticket = make_ticket(text="the strap broke")
+    Message.objects.create(ticket=ticket, direction=Direction.NOTE, body_text="Escalated to Hardwareteam")
+    search_document_refresh(ticket_ids=[ticket.pk])
+    assert ids("hardwareteam") == [ticket.pk]
+
+
+def test_automatic_messages_are_not_indexed(make_ticket):
+    from postroom.tickets.models import Direction, Message
+
+    ticket = make_ticket(text="the strap broke")
+    Message.objects.create(ticket=ticket, direction=Direction.AUTO, body_text="We received your request")
+    search_document_refresh(ticket_ids=[ticket.pk])
+    assert ids("received") == []
+
+
+def test_quoted_history_of_a_customer_message_is_not_indexed(make_ticket):
+    from postroom.tickets.models import Direction, Message
+
+    ticket = make_ticket(text="first")
+    Message.objects.create(ticket=ticket, direction=Direction.INBOUND, visible_text="thanks",
+                           body_text="thanks\n> an old quoted zebra")
+    search_document_refresh(ticket_ids=[ticket.pk])
+    assert ids("thanks") == [ticket.pk]
+    assert ids("zebra") == []
+
+
+def test_the_queryset_restriction_hides_tickets_of_other_queues(make_ticket):
+    from postroom.tickets.models import Ticket
+
+    support = make_ticket(text="refund please", queue="support")
+    billing = make_ticket(text="refund please", queue="billing")
+    assert sorted(ids("refund")) == sorted([support.pk, billing.pk])
+    assert ids("refund", queryset=Ticket.objects.filter(queue__slug="billing")) == [billing.pk]
+    assert ids("refund", queryset=Ticket.objects.none()) == []
+
+
+def test_a_user_sees_only_their_queues_tickets(make_ticket, queues, django_user_model):
+    agent = django_user_model.objects.create_user("agent", password="x")
+    queues["billing"].members.add(agent)
+    make_ticket(text="refund please", queue="support")
+    billing = make_ticket(text="refund please", queue="billing")
+    assert ids("refund", user=agent) == [billing.pk]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "*", "NEAR(", "-", ":", "'); DROP TABLE tickets_ticket; --", "a" * 100_000,
+     "x " * 5000, '"unterminated phrase', "^ ~ & | ! <-> :* \\", "OR AND NOT", "((((", "\x00\x01",
+     "col:word", "-word", "+", "'", "*word*", "NEAR(a b, 3)", "😀 🙃", "", "   "],
+)
+def test_hostile_input_never_raises(make_ticket, query):
+    make_ticket(text="ordinary words")
+    page = tickets_search(query=query)
+    assert isinstance(page.ticket_ids, list)
+
+
+def test_punctuation_only_queries_find_nothing(make_ticket):
+    make_ticket(text="- : * !")
+    assert ids("- : * !") == []
+
+
+def test_refresh_after_a_new_message_makes_it_findable(make_ticket):
+    from postroom.tickets.models import Direction, Message
+
+    ticket = make_ticket(text="hello")
+    Message.objects.create(ticket=ticket, direction=Direction.OUTBOUND, body_text="Try a factory reset")
+    assert ids("factory reset") == []
+    search_document_refresh(ticket_ids=[ticket.pk])
+    assert ids("factory reset") == [ticket.pk]
+    assert ids('"factory reset"') == [ticket.pk]
+    assert ids('"reset factory"') == []
+
+
+def test_refresh_later_indexes_the_ticket_after_commit(make_ticket, django_capture_on_commit_callbacks):
+    from postroom.search.services import search_document_refresh_later
+
+    ticket = make_ticket(text="kangaroo", index=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        search_document_refresh_later(ticket_ids=[ticket.pk])
+        assert ids("kangaroo") == []
+    assert ids("kangaroo") == [ticket.pk]
+
+
+def test_a_deleted_ticket_is_no_longer_found(make_ticket):
+    from postroom.tickets.models import Ticket
+
+    ticket = make_ticket(text="ephemeral")
+    pk = ticket.pk
+    Ticket.objects.filter(pk=pk).delete()
+    assert ids("ephemeral") == []
+    assert search_document_refresh(ticket_ids=[pk]) == 0
+
+
+def test_prefix_finds_words_that_start_with_it(make_ticket):
+    ticket = make_ticket(text="firmware update failed")
+    assert ids("firmw*") == [ticket.pk]
+    assert ids("firmw") == []
+
+
+def test_a_hit_in_the_subject_ranks_above_one_in_a_message(make_ticket):
+    body = make_ticket(subject="Question", text="my battery is weak")
+    subject = make_ticket(subject="Battery", text="see subject")
+    assert ids("battery") == [subject.pk, body.pk]
+
+
+def test_keyset_pagination_returns_disjoint_pages(make_ticket):
+    created = {make_ticket(text=f"widget {'widget ' * (i % 4)} number {i}").pk for i in range(23)}
+    seen: list[int] = []
+    after = None
+    pages = 0
+    while True:
+        page = tickets_search(query="widget", limit=5, after=after)
+        seen += page.ticket_ids
+        pages += 1
+        if page.after is None:
+            break
+        after = page.after
+    assert pages == 5
+    assert len(seen) == len(set(seen)) == 23
+    assert set(seen) == created
+
+
+def test_snippets_mark_the_matched_words(make_ticket, connection_vendor):
+    make_ticket(text="The <b>strap</b> snapped off")
+    page = tickets_search(query="strap", snippets=True)
+    if connection_vendor == "sqlite":
+        assert "<mark>strap</mark>" in page.hits[0].snippet_html
+        assert "&lt;b&gt;" in page.hits[0].snippet_html
+    else:
+        assert page.hits[0].snippet_html == ""
+
+
+def test_rebuild_indexes_every_ticket(make_ticket):
+    tickets = [make_ticket(text=f"llama {i}", index=False) for i in range(3)]
+    assert ids("llama") == []
+    calls: list[int] = []
+    assert search_rebuild(progress=calls.append) == 3
+    assert sum(calls) == 3
+    assert sorted(ids("llama")) == sorted(t.pk for t in tickets)
+
+
+def test_the_rebuild_command_reports_the_count(make_ticket):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_ticket(text="alpaca", index=False)
+    out = StringIO()
+    call_command("search", "rebuild", verbosity=0, stdout=out)
+    assert "Indexed 1 tickets." in out.getvalue()
+    assert len(ids("alpaca")) == 1
+
+
+def test_a_long_thread_is_capped(make_ticket):
+    from postroom.search.documents import MAX_BODY_CHARS, ticket_documents
+
+    ticket = make_ticket(text="start " + "filler " * (MAX_BODY_CHARS // 7 + 10) + "needle")
+    (document,) = ticket_documents(ticket_ids=[ticket.pk])
+    assert len(document.body) <= MAX_BODY_CHARS
+    assert ids("start") == [ticket.pk]
+    assert ids("needle") == []
+
+
+def test_later_pages_stay_within_the_queryset(make_ticket):
+    from postroom.tickets.models import Ticket
+
+    billing = {make_ticket(text=f"gadget {i}", queue="billing").pk for i in range(6)}
+    for i in range(6):
+        make_ticket(text=f"gadget {i}", queue="support")
+    scope = Ticket.objects.filter(queue__slug="billing")
+    first = tickets_search(query="gadget", queryset=scope, limit=4)
+    second = tickets_search(query="gadget", queryset=scope, limit=4, after=first.after)
+    assert set(first.ticket_ids + second.ticket_ids) == billing
+    assert second.after is None
