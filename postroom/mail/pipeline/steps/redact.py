@@ -51,6 +51,13 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
             findings.extend(f for f in result.findings if f not in findings)
     if changes:
         mail = dataclasses.replace(mail, **changes)
+        if data is not None:
+            # Something the MIME rewrite could not reach (digits split by HTML entities, an
+            # odd encoding): the stored raw message must not keep it either, so it becomes a
+            # plain-text copy of what the desk shows. Attachments are stored on their own.
+            decisions.redacted_data = _plain_copy(data, mail)
+            decisions.record(step=NAME, kind="raw_rewritten", value="plain text", source="redaction",
+                             reason="a value could not be masked inside its MIME part")
     if not findings:
         return
     decisions.replaced_mail = mail
@@ -65,3 +72,27 @@ def run(mail: ParsedMail, decisions: Decisions) -> None:
     decisions.record(step=NAME, kind="redacted", value=", ".join(kinds), source="redaction",
                      reason=f"{len(decisions.redactions)} value(s) masked in the stored message")
 
+
+
+def _plain_copy(data: bytes, mail: ParsedMail) -> bytes:
+    """Return the message as one text/plain part of *mail*'s (masked) text, with its headers."""
+    from email import policy
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
+    copy = EmailMessage()
+    try:
+        original = BytesParser(policy=policy.compat32).parsebytes(data, headersonly=True)
+        for name, value in original.items():
+            if name.lower().startswith("content-") or name.lower() in {"mime-version", "subject"}:
+                continue
+            copy[name] = str(value)
+    except Exception:  # headers too broken to copy: keep the ones the desk relies on
+        copy = EmailMessage()
+        for name in ("from", "to", "cc", "date", "message-id", "in-reply-to", "references"):
+            for value in mail.headers.get(name, ()):
+                copy[name] = value
+    copy["Subject"] = mail.subject
+    copy["X-Postroom-Redacted"] = "rewritten as plain text: sensitive data that could not be masked in place"
+    copy.set_content(mail.text or "", cte="8bit" if not (mail.text or "").isascii() else "7bit")
+    return copy.as_bytes(policy=policy.SMTP)
