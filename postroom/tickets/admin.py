@@ -266,6 +266,8 @@ class TicketAdmin(admin.ModelAdmin):
     actions = ("merge_selected", "mark_triaged")
     list_filter = (TicketViewFilter, "status", "priority", "queue", "category", "assignee", "language", "tone")
     list_select_related = ("queue", "customer", "assignee", "category", "sla")
+    # Shows the search box; the search itself goes through the full-text index
+    # (get_search_results), these fields are what it covers besides the messages.
     search_fields = (
         "subject",
         "customer__name",
@@ -394,13 +396,19 @@ class TicketAdmin(admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Ticket], search_term: str
     ) -> tuple[QuerySet[Ticket], bool]:
-        """Find "PR-42" or "42" by ticket number besides the text search."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        """Find tickets through the full-text index (subject, messages, notes, customer,
+        facts), and "PR-42" or "42" by ticket number; the list's filters still apply."""
+        from postroom.search.queries import tickets_search
+
+        if not search_term.strip():
+            return queryset, False
+        page = tickets_search(query=search_term, queryset=queryset, limit=200)
+        results = queryset.filter(pk__in=list(page.ticket_ids))
         term = search_term.strip().strip("[]").upper()
         number = term.removeprefix(f"{str(settings.POSTROOM['TICKET_PREFIX']).upper()}-")
         if number.isdigit():
             results = results | queryset.filter(pk=int(number))
-        return results, may_have_duplicates
+        return results, False
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "queue" and not request.user.is_superuser:

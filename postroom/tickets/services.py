@@ -51,6 +51,13 @@ def _sla_refresh_later(ticket_id: int) -> None:
         enqueue_on_commit(sla_refresh, ticket_id)
 
 
+def _search_refresh_later(ticket_ids: list[int]) -> None:
+    """Re-index these tickets' text for the desk's search once this transaction commits."""
+    from postroom.search.services import search_document_refresh_later
+
+    search_document_refresh_later(ticket_ids=ticket_ids)
+
+
 def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     """Move every message of *source* onto *target* and mark *source* merged.
 
@@ -73,6 +80,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticke
                                    detail={"from": source.pk})
         TicketEvent.objects.create(ticket=source, kind=EventKind.MERGED, actor=actor, source="agent",
                                    summary=f"Merged into {target.reference}", detail={"into": target.pk})
+        _search_refresh_later([source.pk, target.pk])
     return target
 
 
@@ -96,6 +104,7 @@ def ticket_split(*, message: Message, actor: User | None, subject: str = "") -> 
         TicketEvent.objects.create(ticket=old, kind=EventKind.SPLIT, actor=actor, source="agent",
                                    summary=f"A message was split off into {new.reference}",
                                    detail={"into": new.pk, "message": message.pk})
+        _search_refresh_later([old.pk, new.pk])
     return new
 
 

@@ -236,3 +236,18 @@ def test_later_pages_stay_within_the_queryset(make_ticket):
     second = tickets_search(query="gadget", queryset=scope, limit=4, after=first.after)
     assert set(first.ticket_ids + second.ticket_ids) == billing
     assert second.after is None
+
+
+def test_mail_imported_and_delivered_is_findable_from_the_desk(mailboxes, tmp_path,
+                                                               django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from postroom.search.queries import tickets_search
+    from tests.mail.builders import build_mail, deliver
+
+    with django_capture_on_commit_callbacks(execute=True):  # the refresh job runs after commit
+        live = deliver(build_mail(subject="Strap broke", body="The magnetic clasp snapped off."))
+    (tmp_path / "old.eml").write_bytes(build_mail(subject="Old one", body="Bluetooth pairing loops forever."))
+    call_command("mail", "import", str(tmp_path), "--json", stdout=__import__("io").StringIO())
+    assert list(tickets_search(query="clasp").ticket_ids) == [live.ticket_id]
+    assert len(tickets_search(query="pairing loops").ticket_ids) == 1

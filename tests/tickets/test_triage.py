@@ -89,7 +89,11 @@ def test_changing_the_category_in_the_desk_records_feedback(unsure, categories, 
 def test_extracted_facts_are_searchable_in_the_desk(queues, agent):
     Ticket.objects.create(subject="Battery drains", queue=queues["support"],
                           facts={"firmware_version": ["2.3.1"], "order_number": ["SO-2024-00123"]})
-    Ticket.objects.create(subject="Other", queue=queues["support"], facts={"firmware_version": ["1.0.0"]})
+    other = Ticket.objects.create(subject="Other", queue=queues["support"], facts={"firmware_version": ["1.0.0"]})
+    from postroom.search.services import search_document_refresh
+
+    search_document_refresh(ticket_ids=Ticket.objects.values_list("pk", flat=True))
+    assert other.pk
     client = Client()
     client.force_login(agent)
     text = client.get(reverse("admin:tickets_ticket_changelist") + "?q=SO-2024-00123").content.decode()

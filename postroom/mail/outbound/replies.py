@@ -89,6 +89,9 @@ def reply_send(
         ticket_set_status(ticket=ticket, status=status, actor=author)
         ticket.updated_at = clock.now()
         ticket.save(update_fields=["updated_at"])
+        from postroom.search.services import search_document_refresh_later
+
+        search_document_refresh_later(ticket_ids=[ticket.pk])  # the reply is searchable
         if not automatic:
             from postroom.core.jobs import enqueue_on_commit
             from postroom.sla.due import sla_policies_active
@@ -112,6 +115,9 @@ def note_add(*, ticket: Ticket, author: User | None, text: str) -> Message:
             visible_text=text,
             created_at=now,
         )
+        from postroom.search.services import search_document_refresh_later
+
+        search_document_refresh_later(ticket_ids=[ticket.pk])  # notes are searchable by agents
         TicketEvent.objects.create(
             ticket=ticket,
             kind=EventKind.NOTE,

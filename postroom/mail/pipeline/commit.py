@@ -149,6 +149,7 @@ def _open_ticket(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions, spa
         from postroom.routing.rule_hits import rule_hits_record
 
         rule_hits_record(rule_ids=decisions.rule_hits, at=now)
+    _search_refresh_later(ticket_id, decisions)
     if not spam:
         _sla_refresh_later(ticket_id)  # before the acknowledgement, which states the promise
         _customer_escalation_later(ticket_id, message_pk, decisions, followup=False)
@@ -215,6 +216,7 @@ def _add_followup(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) ->
         setattr(ticket, name, value)
     rows_insert(TicketEvent, events)
     _sla_refresh_later(ticket.pk)  # a customer message restarts the next-response clock
+    _search_refresh_later(ticket.pk, decisions)
     return ticket
 
 
@@ -230,6 +232,16 @@ def _customer_escalation_later(ticket_id: int, message_pk: int, decisions: Decis
     asks = any(d.kind == "asks_for_manager" for d in decisions.log)
     if asks or followup or decisions.tone_score <= STRONGLY_NEGATIVE:
         enqueue_on_commit(customer_escalation, ticket_id, message_pk, asks, decisions.tone_score)
+
+
+def _search_refresh_later(ticket_id: int, decisions: Decisions) -> None:
+    """Index the ticket's new text for the desk's search after commit; an import refreshes
+    its whole batch at once instead (postroom.mail.management.commands.mail)."""
+    if decisions.context.source == "import":
+        return
+    from postroom.search.services import search_document_refresh_later
+
+    search_document_refresh_later(ticket_ids=[ticket_id])
 
 
 def _sla_refresh_later(ticket_id: int) -> None:

@@ -193,9 +193,16 @@ def mail_import_batch(*, items: list[tuple[str, bytes]], mailbox=None, acknowled
     from postroom.mail.pipeline.runner import raw_message_process
     from postroom.mail.store import raw_messages_store_many
 
+    from postroom.mail.models import RawMessage
+    from postroom.search.services import search_document_refresh
+
     raws = raw_messages_store_many(items=items, source=Source.IMPORT, mailbox=mailbox)
     with transaction.atomic():
-        return [raw_message_process(raw_id=raw.pk, raw=raw, acknowledge_imports=acknowledge) for raw in raws]
+        outcomes = [raw_message_process(raw_id=raw.pk, raw=raw, acknowledge_imports=acknowledge) for raw in raws]
+        # The desk's search index, for the whole batch in a few queries (not one job per message).
+        touched = RawMessage.objects.filter(pk__in=[raw.pk for raw in raws], ticket__isnull=False)
+        search_document_refresh(ticket_ids=set(touched.values_list("ticket_id", flat=True)))
+    return outcomes
 
 
 def _batches(iterable: Iterator[tuple[str, bytes]], size: int) -> Iterator[list[tuple[str, bytes]]]:
