@@ -189,11 +189,9 @@ def mail_import_batch(*, items: list[tuple[str, bytes]], mailbox=None, acknowled
     """
     from django.db import transaction
 
-    from postroom.mail.models import Source
+    from postroom.mail.models import RawMessage, Source
     from postroom.mail.pipeline.runner import raw_message_process
     from postroom.mail.store import raw_messages_store_many
-
-    from postroom.mail.models import RawMessage
     from postroom.search.services import search_document_refresh
 
     raws = raw_messages_store_many(items=items, source=Source.IMPORT, mailbox=mailbox)
