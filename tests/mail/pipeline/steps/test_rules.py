@@ -143,3 +143,16 @@ def test_without_rules_the_step_reads_nothing(mailboxes, with_rules_step, django
 
     with django_assert_num_queries(0):
         rules_step.run(parse_message(build_mail()), decisions)
+
+
+def test_the_customer_gets_the_billing_template_after_commit(mailboxes, queues, payment_rule, with_rules_step,
+                                                             django_capture_on_commit_callbacks):
+    from postroom.mail.models import OutboundMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        raw = deliver(build_mail(subject="Refund for my order", body="Payment went through twice.\n"))
+    replies = [o for o in OutboundMessage.objects.filter(ticket=raw.ticket) if o.kind == "reply"]
+    assert len(replies) == 1 and replies[0].automatic
+    assert f"billing will answer {raw.ticket.reference}" in bytes(replies[0].data).decode("utf-8", "replace")
+    payment_rule.refresh_from_db()
+    assert payment_rule.hits == 1 and payment_rule.last_hit_at is not None
