@@ -132,7 +132,7 @@ class _Alert:
     def __init__(self, outbound) -> None:
         parsed = message_from_bytes(bytes(outbound.data), policy=policy.default)
         self.to = list(outbound.recipients)
-        self.subject = str(parsed["Subject"])
+        self.subject = " ".join(str(parsed["Subject"]).split())  # unfolded, as a mail client shows it
         self.body = parsed.get_content()
         self.extra_headers = {name: str(value) for name, value in parsed.items()}
 

@@ -1,7 +1,10 @@
 """Create the search document table of this database: FTS5 on SQLite, tsvector + GIN on
 PostgreSQL. Other databases get nothing (search then returns no results)."""
 
-from django.db import migrations
+import django.db.models.deletion
+from django.db import migrations, models
+
+import postroom.search.models
 
 SQLITE_CREATE = [
     # rowid = ticket id. Columns in rank order; bm25 weights are in postroom.search.queries.
@@ -16,15 +19,13 @@ SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS search_ticket_fts_delete",
     "DROP TABLE IF EXISTS search_ticket_fts",
 ]
+# The table itself is the TicketDocument model (below), so that Django flushes it with the
+# tickets; PostgreSQL adds its GIN index.
 POSTGRESQL_CREATE = [
-    "CREATE TABLE search_ticketdocument ("
-    "ticket_id bigint PRIMARY KEY REFERENCES tickets_ticket (id) ON DELETE CASCADE "
-    "DEFERRABLE INITIALLY DEFERRED, "
-    "document tsvector NOT NULL, "
-    "updated_at timestamp with time zone NOT NULL DEFAULT now())",
+    "ALTER TABLE search_ticketdocument ALTER COLUMN updated_at SET DEFAULT now()",
     "CREATE INDEX search_ticketdocument_document ON search_ticketdocument USING gin (document)",
 ]
-POSTGRESQL_DROP = ["DROP TABLE IF EXISTS search_ticketdocument"]
+POSTGRESQL_DROP = ["DROP INDEX IF EXISTS search_ticketdocument_document"]
 
 
 def _run(statements_by_vendor):
@@ -56,4 +57,16 @@ class Migration(migrations.Migration):
         ("accounts", "0003_customer_timezone"),
     ]
 
-    operations = [migrations.RunPython(_run(CREATE), _run(DROP), elidable=False)]
+    operations = [
+        migrations.CreateModel(
+            name="TicketDocument",
+            fields=[
+                ("ticket", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True,
+                                                related_name="+", serialize=False, to="tickets.ticket")),
+                ("document", postroom.search.models.TsVectorField()),
+                ("updated_at", models.DateTimeField()),
+            ],
+            options={"db_table": "search_ticketdocument"},
+        ),
+        migrations.RunPython(_run(CREATE), _run(DROP), elidable=False),
+    ]
