@@ -95,3 +95,36 @@ def _fresh_sla_policy_flag():
     _active_cache.clear()
     yield
     _active_cache.clear()
+
+
+@pytest.fixture
+def billing_template(db):
+    """A reply template the billing team sends, in English."""
+    from postroom.replies.models import ReplyTemplate, ReplyTemplateVariant
+
+    template = ReplyTemplate.objects.create(name="Billing")
+    ReplyTemplateVariant.objects.create(template=template, language="en",
+                                        body="Hi {{ customer.first_name }}, billing will answer {{ ticket.reference }}.")
+    return template
+
+
+@pytest.fixture
+def payment_rule(queues, billing_template):
+    """The classic example: payment trouble goes to Billing, with the Billing template."""
+    from postroom.routing.models import (
+        ActionKind,
+        ConditionField,
+        Operator,
+        Rule,
+        RuleAction,
+        RuleCondition,
+    )
+
+    rule = Rule.objects.create(name="payment issue", match=Rule.Match.ANY, position=10)
+    RuleCondition.objects.create(rule=rule, field=ConditionField.SUBJECT_OR_BODY, operator=Operator.CONTAINS,
+                                 value="payment")
+    RuleCondition.objects.create(rule=rule, field=ConditionField.SUBJECT_OR_BODY, operator=Operator.IN_LIST,
+                                 value="payment, charged twice, refund")
+    RuleAction.objects.create(rule=rule, kind=ActionKind.SET_QUEUE, queue=queues["billing"])
+    RuleAction.objects.create(rule=rule, kind=ActionKind.SEND_TEMPLATE, template=billing_template)
+    return rule

@@ -14,6 +14,16 @@ def sla_refresh(ticket_id: int) -> str:
     return sla.next_due_target if sla is not None else "no policy"
 
 
+def sla_refresh_later(ticket_id: int) -> None:
+    """Recompute the ticket's due times once this transaction commits, when any SLA policy
+    exists (intake, replies, status and field changes all call this)."""
+    from postroom.core.jobs import enqueue_on_commit
+    from postroom.sla.due import sla_policies_active
+
+    if sla_policies_active():
+        enqueue_on_commit(sla_refresh, ticket_id)
+
+
 @task()
 def sla_refresh_open() -> int:
     """Recompute every open ticket's due times (a policy or calendar changed)."""

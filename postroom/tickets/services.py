@@ -43,12 +43,9 @@ def ticket_set_status(*, ticket: Ticket, status: TicketStatus | str, actor: User
 
 def _sla_refresh_later(ticket_id: int) -> None:
     """Recompute the ticket's due times once this transaction commits (issue #5)."""
-    from postroom.core.jobs import enqueue_on_commit
-    from postroom.sla.due import sla_policies_active
-    from postroom.sla.tasks import sla_refresh
+    from postroom.sla.tasks import sla_refresh_later
 
-    if sla_policies_active():
-        enqueue_on_commit(sla_refresh, ticket_id)
+    sla_refresh_later(ticket_id)
 
 
 def _search_refresh_later(ticket_ids: list[int]) -> None:

@@ -8,13 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from postroom.mail.models import OutboundMessage, RawMessage
-from postroom.replies.models import ReplyTemplate, ReplyTemplateVariant
+from postroom.replies.models import ReplyTemplate
 from postroom.routing.models import (
-    ActionKind,
     ConditionField,
     Operator,
     Rule,
-    RuleAction,
     RuleCondition,
 )
 from postroom.tickets.models import Ticket, TicketEvent
@@ -32,25 +30,6 @@ def _form(name="payment issue", conditions=(), actions=(), **rule):
         for i, row in enumerate(rows):
             data |= {f"{prefix}-{i}-{key}": value for key, value in row.items()}
     return data
-
-
-@pytest.fixture
-def billing_template(db):
-    template = ReplyTemplate.objects.create(name="Billing")
-    ReplyTemplateVariant.objects.create(template=template, language="en", body="Hello {{ customer.first_name }}")
-    return template
-
-
-@pytest.fixture
-def payment_rule(queues, billing_template):
-    rule = Rule.objects.create(name="payment issue", match=Rule.Match.ANY, position=10)
-    RuleCondition.objects.create(rule=rule, field=ConditionField.SUBJECT_OR_BODY, operator=Operator.CONTAINS,
-                                 value="payment")
-    RuleCondition.objects.create(rule=rule, field=ConditionField.SUBJECT_OR_BODY, operator=Operator.IN_LIST,
-                                 value="payment,charged twice,refund")
-    RuleAction.objects.create(rule=rule, kind=ActionKind.SET_QUEUE, queue=queues["billing"])
-    RuleAction.objects.create(rule=rule, kind=ActionKind.SEND_TEMPLATE, template=billing_template)
-    return rule
 
 
 # -- the editor --------------------------------------------------------------------------------

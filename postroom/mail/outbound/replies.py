@@ -93,12 +93,9 @@ def reply_send(
 
         search_document_refresh_later(ticket_ids=[ticket.pk])  # the reply is searchable
         if not automatic:
-            from postroom.core.jobs import enqueue_on_commit
-            from postroom.sla.due import sla_policies_active
-            from postroom.sla.tasks import sla_refresh
+            from postroom.sla.tasks import sla_refresh_later
 
-            if sla_policies_active():
-                enqueue_on_commit(sla_refresh, ticket.pk)  # a first or next response was given
+            sla_refresh_later(ticket.pk)  # a first or next response was given
     return outbound
 
 

@@ -245,11 +245,9 @@ def _search_refresh_later(ticket_id: int, decisions: Decisions) -> None:
 
 
 def _sla_refresh_later(ticket_id: int) -> None:
-    from postroom.sla.due import sla_policies_active
-    from postroom.sla.tasks import sla_refresh
+    from postroom.sla.tasks import sla_refresh_later
 
-    if sla_policies_active():
-        enqueue_on_commit(sla_refresh, ticket_id)
+    sla_refresh_later(ticket_id)
 
 
 def _record_bounce(*, raw: RawMessage, mail: ParsedMail, decisions: Decisions) -> Ticket | None:

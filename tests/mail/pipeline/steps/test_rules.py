@@ -9,7 +9,6 @@ from postroom.mail.models import Outcome
 from postroom.mail.pipeline.decisions import IntakeContext
 from postroom.mail.pipeline.runner import pipeline_decide
 from postroom.mail.pipeline.steps import rules as rules_step
-from postroom.replies.models import ReplyTemplate, ReplyTemplateVariant
 from postroom.routing.models import (
     ActionKind,
     ConditionField,
@@ -32,27 +31,6 @@ def with_rules_step():
         steps.append(rules_step)
     yield steps
     steps[:] = original
-
-
-@pytest.fixture
-def billing_template(db):
-    template = ReplyTemplate.objects.create(name="Billing")
-    ReplyTemplateVariant.objects.create(template=template, language="en",
-                                        body="Hi {{ customer.first_name }}, billing will answer {{ ticket.reference }}.")
-    return template
-
-
-@pytest.fixture
-def payment_rule(queues, billing_template):
-    """The classic example: payment trouble goes to Billing, with the Billing template."""
-    rule = Rule.objects.create(name="payment issue", match=Rule.Match.ANY, position=10)
-    RuleCondition.objects.create(rule=rule, field=ConditionField.SUBJECT_OR_BODY, operator=Operator.CONTAINS,
-                                 value="payment")
-    RuleCondition.objects.create(rule=rule, field=ConditionField.SUBJECT_OR_BODY, operator=Operator.IN_LIST,
-                                 value="payment, charged twice, refund")
-    RuleAction.objects.create(rule=rule, kind=ActionKind.SET_QUEUE, queue=queues["billing"])
-    RuleAction.objects.create(rule=rule, kind=ActionKind.SEND_TEMPLATE, template=billing_template)
-    return rule
 
 
 def _decide(data: bytes, to: tuple[str, ...] = ("support@example.test",)):
