@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "postroom.surveys",
     "postroom.sla",
     "postroom.search",
+    "postroom.desk",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "postroom.desk.context.desk",
             ],
         },
     }
@@ -211,3 +213,10 @@ POSTROOM: dict[str, Any] = {
     # Solved tickets close after this many days without a customer reply (0 = never).
     "AUTO_CLOSE_DAYS": int(os.environ.get("POSTROOM_AUTO_CLOSE_DAYS", "7")),
 }
+
+# The agent desk (issue #4) signs people in at its own page.
+LOGIN_URL = "desk:login"
+LOGIN_REDIRECT_URL = "desk:inbox"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"

@@ -66,3 +66,28 @@ class CustomerAddress(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class Role(models.TextChoices):
+    """What a desk user may do (issue #4); queue membership says which tickets they see."""
+
+    AGENT = "agent", "Agent"  # their queues' tickets
+    SUPERVISOR = "supervisor", "Supervisor"  # + service figures, customer merges, macros
+    ADMIN = "admin", "Admin"  # every queue, the settings pages
+
+
+class AgentProfile(models.Model):
+    """A desk user's role, two-factor secret and reply signature."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="agent_profile")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    # RFC 6238 TOTP: base32 secret; enabled once the agent confirmed a code from their app.
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_enabled = models.BooleanField(default=False)
+    # The last time step accepted, so a code cannot be replayed within its 30 s window.
+    totp_last_step = models.BigIntegerField(default=0)
+    signature = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"

@@ -10,6 +10,20 @@ class ReplyTemplate(models.Model):
     name = models.CharField(max_length=200, unique=True)
     active = models.BooleanField(default=True)
     uses = models.PositiveIntegerField(default=0, editable=False)
+    # Macro actions (issue #4), applied when an agent sends the reply from the desk.
+    action_status = models.CharField(
+        max_length=16, blank=True, choices=[("", "Leave as the composer says")] + [
+            ("open", "Open"), ("pending", "Pending"), ("solved", "Solved"), ("closed", "Closed")],
+        help_text="Status the ticket gets when this macro's reply is sent.",
+    )
+    action_assign = models.CharField(
+        max_length=16, blank=True,
+        choices=[("", "Leave the assignee"), ("me", "Assign to the sending agent"), ("nobody", "Unassign")],
+    )
+    action_tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="+",
+                                         help_text="Tags added to the ticket.")
+    queues = models.ManyToManyField("accounts.Queue", blank=True, related_name="+",
+                                    help_text="Offered in these queues' tickets; none = every queue.")
 
     class Meta:
         ordering = ["name"]

@@ -368,7 +368,7 @@ class RuleAdmin(admin.ModelAdmin):
                 form.add_error("raw_id", f"No stored message {data['raw_id']}.")
                 return None
             return bytes(raw.data), _context_of(raw)
-        from postroom.tickets.admin import tickets_visible_to
+        from postroom.tickets.queries import tickets_visible_to
 
         number = data["ticket"]
         ticket = tickets_visible_to(request.user).filter(pk=number).first()

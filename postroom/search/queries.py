@@ -130,7 +130,7 @@ def tickets_search(
         return _EMPTY
     scope = Ticket.objects.all() if queryset is None else queryset
     if user is not None:
-        from postroom.tickets.admin import tickets_visible_to
+        from postroom.tickets.queries import tickets_visible_to
 
         scope = tickets_visible_to(user, scope)
     vendor = connections[scope.db].vendor

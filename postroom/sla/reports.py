@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 
 from postroom.sla.due import due_phrase
 from postroom.sla.models import TicketSla
-from postroom.tickets.admin import tickets_visible_to
+from postroom.tickets.queries import tickets_visible_to
 from postroom.tickets.models import Ticket, TicketStatus
 
 DUE_SOON = dt.timedelta(hours=2)

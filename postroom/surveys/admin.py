@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from postroom.surveys.models import Survey
-from postroom.tickets.admin import tickets_visible_to
+from postroom.tickets.queries import tickets_visible_to
 
 
 @admin.register(Survey)

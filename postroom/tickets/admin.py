@@ -32,6 +32,7 @@ from postroom.core import clock
 from postroom.core.html import sanitize_html
 from postroom.mail.outbound.compose import OutgoingAttachment
 from postroom.mail.outbound.replies import note_add, reply_send
+from postroom.tickets.queries import tickets_visible_to
 from postroom.tickets.models import (
     Attachment,
     Direction,
@@ -58,14 +59,6 @@ _FRAME_POLICY = (
     "img-src data: cid:; style-src 'unsafe-inline'\">"
     '<base target="_blank">'
 )
-
-
-def tickets_visible_to(user: Any, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
-    """Return the tickets *user* may see: all for superusers, else their queues' tickets."""
-    qs = Ticket.objects.all() if queryset is None else queryset
-    if getattr(user, "is_superuser", False):
-        return qs
-    return qs.filter(queue__members=user)
 
 
 def attachment_url(attachment: Attachment) -> str:

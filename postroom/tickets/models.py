@@ -75,7 +75,13 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["queue", "status", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["queue", "status", "-updated_at"]),
+            # The desk's inbox (issue #4): keyset pages over (updated_at, id) per view.
+            models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_updated"),
+            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.reference}] {self.subject}"

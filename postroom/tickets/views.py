@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from postroom.tickets.admin import tickets_visible_to
+from postroom.tickets.queries import tickets_visible_to
 from postroom.tickets.models import Attachment
 
 

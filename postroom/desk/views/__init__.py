@@ -1,0 +1,1 @@
+"""The desk's views, one module per page family; each lists its `urlpatterns`."""

@@ -1,0 +1,5 @@
+"""Desk views: customers (issue #4)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
