@@ -25,8 +25,8 @@ from django.utils.safestring import mark_safe
 
 from postroom.sla.due import due_phrase
 from postroom.sla.models import TicketSla
-from postroom.tickets.queries import tickets_visible_to
 from postroom.tickets.models import Ticket, TicketStatus
+from postroom.tickets.queries import tickets_visible_to
 
 DUE_SOON = dt.timedelta(hours=2)
 # Waiting on the customer (pending) stops the clock: nothing is due from us then.

@@ -32,7 +32,6 @@ from postroom.core import clock
 from postroom.core.html import sanitize_html
 from postroom.mail.outbound.compose import OutgoingAttachment
 from postroom.mail.outbound.replies import note_add, reply_send
-from postroom.tickets.queries import tickets_visible_to
 from postroom.tickets.models import (
     Attachment,
     Direction,
@@ -41,6 +40,7 @@ from postroom.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
+from postroom.tickets.queries import tickets_visible_to
 from postroom.tickets.services import (
     ticket_fields_change,
     ticket_merge,
