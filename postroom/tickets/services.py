@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -179,3 +180,46 @@ def ticket_triage_done(*, ticket: Ticket, actor: User | None) -> Ticket:
         TicketEvent.objects.create(ticket=ticket, kind=EventKind.FIELD, actor=actor, source="agent",
                                    summary="Triaged: fields confirmed as they are")
     return ticket
+
+
+def ticket_tags_change(*, ticket: Ticket, add: Iterable[str] = (), remove: Iterable[str] = (),
+                       actor: User | None, source: str = "agent") -> tuple[list[str], list[str]]:
+    """Add and remove tags on *ticket* by name (new names create tags); returns (added, removed).
+
+    Names are trimmed, lower-cased and at most 100 characters; each change is one
+    timeline event, and the ticket's search document is refreshed after commit.
+    """
+    from postroom.tickets.models import Tag
+
+    def clean(names: Iterable[str]) -> list[str]:
+        seen: dict[str, None] = {}
+        for name in names:
+            name = " ".join(str(name).split()).lower()[:100]
+            if name:
+                seen[name] = None
+        return list(seen)
+
+    wanted, unwanted = clean(add), clean(remove)
+    with transaction.atomic():
+        current = set(ticket.tags.values_list("name", flat=True))
+        added = [n for n in wanted if n not in current and n not in unwanted]
+        removed = [n for n in unwanted if n in current]
+        if not added and not removed:
+            return [], []
+        if added:
+            existing = {t.name: t for t in Tag.objects.filter(name__in=added)}
+            missing = [Tag(name=n) for n in added if n not in existing]
+            if missing:
+                Tag.objects.bulk_create(missing, ignore_conflicts=True)
+                existing = {t.name: t for t in Tag.objects.filter(name__in=added)}
+            ticket.tags.add(*existing.values())
+        if removed:
+            ticket.tags.remove(*Tag.objects.filter(name__in=removed))
+        parts = [f"+{n}" for n in added] + [f"−{n}" for n in removed]
+        ticket.updated_at = clock.now()
+        ticket.save(update_fields=["updated_at"])
+        TicketEvent.objects.create(ticket=ticket, kind=EventKind.FIELD, actor=actor, source=source,
+                                   summary=f"tags: {' '.join(parts)}"[:500],
+                                   detail={"field": "tags", "added": added, "removed": removed})
+        _search_refresh_later([ticket.pk])
+    return added, removed
