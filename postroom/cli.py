@@ -5,6 +5,8 @@
     postroom mail import PATH…  import .eml files, folders, maildirs and mbox files
     postroom mail retry         replay quarantined messages
     postroom mail explain FILE  dry-run the intake pipeline and print each decision
+    postroom agent add NAME     create a desk user (--role agent|supervisor|admin, --queue SLUG)
+    postroom agent list         list desk users with their roles, queues and two-factor state
 """
 
 from __future__ import annotations

@@ -88,6 +88,16 @@ def small_routing_models(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Empty Django's cache around each test: sign-in failures and inbox counts live there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_sla_policy_flag():
     """Forget whether SLA policies exist between tests (rolled-back rows send no signal)."""
     from postroom.sla.due import _active_cache

@@ -1,12 +1,18 @@
-"""Queues (teams and their members) and customers with their addresses in the admin."""
+"""Queues (teams and their members), customers with their addresses, and desk users
+(role, queues, two-factor state on Django's user page) in the admin."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from postroom.accounts.models import Customer, CustomerAddress, Queue
+from postroom.accounts.models import AgentProfile, Customer, CustomerAddress, Queue
+from postroom.accounts.totp import totp_disable
 
 
 @admin.register(Queue)
@@ -60,3 +66,61 @@ class CustomerAdmin(admin.ModelAdmin):
             .prefetch_related("addresses")
             .annotate(ticket_count=Count("tickets", distinct=True))
         )
+
+
+class AgentProfileInline(admin.StackedInline):
+    """The desk role and signature; the two-factor secret is never shown or edited here."""
+
+    model = AgentProfile
+    can_delete = False
+    verbose_name = "desk profile"
+    verbose_name_plural = "desk profile"
+    fields = ("role", "totp_enabled", "signature")
+    readonly_fields = ("totp_enabled",)
+
+
+class QueueMembershipInline(admin.TabularInline):
+    """The queues (teams) whose tickets this user works on."""
+
+    model = Queue.members.through
+    extra = 0
+    verbose_name = "queue membership"
+    verbose_name_plural = "queue memberships"
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class DeskUserAdmin(UserAdmin):
+    """Django's user admin with the desk role, queues and a two-factor reset."""
+
+    inlines = [AgentProfileInline, QueueMembershipInline]
+    list_display = ("username", "email", "first_name", "last_name", "desk_role", "two_factor",
+                    "is_staff", "is_active")
+    list_select_related = ("agent_profile",)
+    list_filter = ("agent_profile__role", "agent_profile__totp_enabled", *UserAdmin.list_filter)
+    actions = ["reset_two_factor"]
+
+    @admin.display(description="Desk role", ordering="agent_profile__role")
+    def desk_role(self, obj: Any) -> str:
+        profile = getattr(obj, "agent_profile", None)
+        if profile is not None:
+            return profile.get_role_display()
+        return "Admin (superuser)" if obj.is_superuser else ("Agent (staff)" if obj.is_staff else "—")
+
+    @admin.display(description="Two-factor", boolean=True)
+    def two_factor(self, obj: Any) -> bool:
+        profile = getattr(obj, "agent_profile", None)
+        return bool(profile and profile.totp_enabled)
+
+    @admin.action(description="Reset two-factor sign-in (lost phone)")
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = 0
+        for user in queryset.select_related("agent_profile"):
+            if self.two_factor(user):
+                totp_disable(user=user)
+                count += 1
+        self.message_user(request, f"Two-factor sign-in reset for {count} user(s).", messages.SUCCESS)

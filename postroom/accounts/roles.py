@@ -15,8 +15,8 @@ def user_role(user: Any) -> Role | None:
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    cached = getattr(user, "_postroom_role", False)
-    if cached is not False:
+    if hasattr(user, "_postroom_role"):
+        cached: Role | None = user._postroom_role
         return cached
     role: Role | None
     if user.is_superuser:

@@ -47,15 +47,42 @@ class ReplyTemplateVariantInline(admin.StackedInline):
 
 @admin.register(ReplyTemplate)
 class ReplyTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "active", "languages", "uses")
-    list_filter = ("active",)
+    """Reply templates, which the desk offers as macros (issue #4): text per language,
+    the actions sending one applies, the queues it is offered in and how often it was used."""
+
+    list_display = ("name", "active", "languages", "offered_in", "action_summary", "uses")
+    list_filter = ("active", "queues", "action_status")
     search_fields = ("name", "variants__subject", "variants__body")
     readonly_fields = ("uses",)
+    filter_horizontal = ("action_tags", "queues")
+    fieldsets = (
+        (None, {"fields": ("name", "active", "uses")}),
+        ("Where the desk offers it", {"fields": ("queues",)}),
+        ("Actions when an agent sends it from the desk", {
+            "fields": ("action_status", "action_assign", "action_tags"),
+            "description": "Applied after the reply is queued. A status set here overrides "
+                           "the agent's “send and set status” choice.",
+        }),
+    )
     inlines = [ReplyTemplateVariantInline]
 
     @admin.display(description="Languages")
     def languages(self, obj: ReplyTemplate) -> str:
         return ", ".join(v.language for v in obj.variants.all())
 
+    @admin.display(description="Queues")
+    def offered_in(self, obj: ReplyTemplate) -> str:
+        return ", ".join(q.name for q in obj.queues.all()) or "every queue"
+
+    @admin.display(description="Actions")
+    def action_summary(self, obj: ReplyTemplate) -> str:
+        parts = []
+        if obj.action_status:
+            parts.append(f"status {obj.action_status}")
+        parts.extend(f"+{tag.name}" for tag in obj.action_tags.all())
+        if obj.action_assign:
+            parts.append(obj.get_action_assign_display().lower())
+        return "; ".join(parts) or "—"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReplyTemplate]:
-        return super().get_queryset(request).prefetch_related("variants")
+        return super().get_queryset(request).prefetch_related("variants", "queues", "action_tags")

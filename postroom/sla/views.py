@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from postroom.core import clock
+from postroom.desk.access import desk_view
 from postroom.sla.reports import (
     ATTAINMENT_TARGET_PERCENT,
     DUE_SOON,
@@ -31,7 +30,7 @@ LISTED = 100  # rows per table; the desk's own views list the rest
 
 
 @require_GET
-@staff_member_required
+@desk_view
 def supervisor_page(request: HttpRequest) -> HttpResponse:
     """Show the user's overdue and due-soon tickets and the week's SLA and ratings charts."""
     now = clock.now()
@@ -40,7 +39,7 @@ def supervisor_page(request: HttpRequest) -> HttpResponse:
     span: dict[str, Any] = {"user": user, "since": week.since, "until": week.until}
     ratings_by_day = satisfaction_by_day(**span)
     context = {
-        **admin.site.each_context(request),
+        "nav": "figures",
         "title": "Service figures",
         "week": week,
         "time_zone": settings.TIME_ZONE,

@@ -376,7 +376,7 @@ def _alert_text(survey: Survey, *, part: str) -> tuple[str, str]:
     label = Rating(survey.rating).label if survey.rating else "?"
     agent = survey.agent
     who = (agent.get_full_name() or agent.get_username()) if agent is not None else "(none)"
-    link = site_url() + reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    link = site_url() + reverse("desk:ticket", args=[ticket.pk])
     if part == "comment":
         title = f"Comment on a bad rating ({survey.rating}/5) for {ticket.reference}: {subject}"
         opening = f"The customer who rated ticket {ticket.reference} {survey.rating}/5 ({label}) added a comment."

@@ -75,11 +75,11 @@ def outsider(django_user_model, mailboxes, queues):
 
 
 def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/login/")
+    page.goto(f"{live_server.url}/desk/login/?next=/admin/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.click("#signin-submit")
+    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def mailed_ticket(data: bytes, sender: str) -> Ticket:

@@ -63,7 +63,7 @@ def test_agent_triages_an_unsure_ticket_and_the_correction_is_kept(page, live_se
     )
     Ticket.objects.create(subject="Routed fine", queue=queues["support"])
     sign_in(page, live_server, agent)
-    page.goto(f"{live_server.url}/tickets/ticket/?view=triage")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/?view=triage")
     assert page.locator("text=Watch dies by noon").count() == 1
     assert page.locator("text=Routed fine").count() == 0
     page.click(f"a:text('{unsure.reference}')")
@@ -75,5 +75,5 @@ def test_agent_triages_an_unsure_ticket_and_the_correction_is_kept(page, live_se
     unsure.refresh_from_db()
     assert unsure.category == battery and not unsure.needs_triage
     assert RoutingFeedback.objects.get().corrected == "battery"
-    page.goto(f"{live_server.url}/tickets/ticket/?view=triage")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/?view=triage")
     assert page.locator("text=Watch dies by noon").count() == 0

@@ -85,10 +85,10 @@ def test_a_queue_member_sees_overdue_and_due_soon_tickets_linked_to_the_desk(
     overdue = page[page.index('id="overdue"') : page.index('id="due-soon"')]
     due_soon = page[page.index('id="due-soon"') : page.index('id="service-levels"')]
     assert "Watch stopped syncing" in overdue and "overdue 25 min" in overdue and "mia" in overdue
-    assert reverse("admin:tickets_ticket_change", args=[late.pk]) in overdue
+    assert reverse("desk:ticket", args=[late.pk]) in overdue
     assert f">{late.reference}</a>" in overdue
     assert "Battery drains overnight" in due_soon and "due in 1h 10m" in due_soon
-    assert reverse("admin:tickets_ticket_change", args=[soon.pk]) in due_soon
+    assert reverse("desk:ticket", args=[soon.pk]) in due_soon
     assert "first response" in due_soon
     assert "Strap broke" not in page
 

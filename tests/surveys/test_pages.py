@@ -213,7 +213,7 @@ def test_a_bad_rating_alerts_the_supervisor_by_email_and_on_the_timeline(
         and "Still broken." in alert.body
         and "Agent: Mia Lund" in alert.body
     )
-    assert f"/tickets/ticket/{survey.ticket_id}/change/" in alert.body
+    assert f"/desk/t/{survey.ticket_id}/" in alert.body
     assert alert.extra_headers["Auto-Submitted"] == "auto-generated"
     event = TicketEvent.objects.get(ticket=survey.ticket, kind=EventKind.DECISION, source="survey")
     assert "supervisors alerted by email (sam@example.test)" in event.summary

@@ -312,17 +312,17 @@ def test_agent_merges_tickets_from_the_list_and_splits_a_message_off(mailboxes, 
     b = deliver(build_mail(subject="Strap broke again", message_id="b1@customer.test")).ticket
     boss = django_user_model.objects.create_superuser("boss2", password="pw-123456")
     client.force_login(boss)
-    response = client.post("/tickets/ticket/", {"action": "merge_selected", "_selected_action": [a.pk, b.pk]})
+    response = client.post("/admin/tickets/ticket/", {"action": "merge_selected", "_selected_action": [a.pk, b.pk]})
     assert response.status_code == 302
     b.refresh_from_db()
     assert b.status == TicketStatus.MERGED and b.merged_into_id == a.pk
     assert a.messages.count() == 2
 
-    page = client.get(f"/tickets/ticket/{a.pk}/change/").content.decode()
+    page = client.get(f"/admin/tickets/ticket/{a.pk}/change/").content.decode()
     assert "Split into a new ticket" in page
     moved = a.messages.get(message_id="b1@customer.test")
-    response = client.post(f"/tickets/ticket/{a.pk}/split/{moved.pk}/")
+    response = client.post(f"/admin/tickets/ticket/{a.pk}/split/{moved.pk}/")
     moved.refresh_from_db()
     assert moved.ticket_id not in (a.pk, b.pk)
-    assert response.status_code == 302 and response["Location"].endswith(f"/tickets/ticket/{moved.ticket_id}/change/")
-    assert client.get(f"/tickets/ticket/{a.pk}/split/{moved.pk}/").status_code == 405
+    assert response.status_code == 302 and response["Location"].endswith(f"/admin/tickets/ticket/{moved.ticket_id}/change/")
+    assert client.get(f"/admin/tickets/ticket/{a.pk}/split/{moved.pk}/").status_code == 405

@@ -76,7 +76,7 @@ def test_spam_is_kept_out_of_the_queue_view_and_listed_in_the_spam_view(mailboxe
     ham = deliver(build_mail(subject="Strap broke")).ticket
     admin = django_user_model.objects.create_superuser("boss", password="pw-123456")
     client.force_login(admin)
-    default = client.get("/tickets/ticket/").content.decode()
+    default = client.get("/admin/tickets/ticket/").content.decode()
     assert ham.subject in default and spam.subject not in default
-    spam_view = client.get("/tickets/ticket/?view=spam").content.decode()
+    spam_view = client.get("/admin/tickets/ticket/?view=spam").content.decode()
     assert spam.subject in spam_view and ham.subject not in spam_view

@@ -65,6 +65,7 @@ class Command(BaseCommand):
         host = cfg["HTTP_BIND"] if cfg["HTTP_BIND"] not in {"0.0.0.0", "::"} else "localhost"  # noqa: S104
         self.stdout.write(self.style.SUCCESS(
             "\nAn admin account was created.\n"
-            f"  Sign in at http://{host}:{cfg['HTTP_PORT']}/ as '{username}' with password: {password}\n"
+            f"  Sign in to the desk at http://{host}:{cfg['HTTP_PORT']}/desk/ as '{username}' with password: {password}\n"
+            f"  (settings: http://{host}:{cfg['HTTP_PORT']}/admin/; add agents there or with `postroom agent add`)\n"
             "  (shown once; change it after signing in, or set POSTROOM_ADMIN_PASSWORD before the first start)\n"
         ))
