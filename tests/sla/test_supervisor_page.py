@@ -81,7 +81,7 @@ def test_a_queue_member_sees_overdue_and_due_soon_tickets_linked_to_the_desk(
 
     page = page_of(client_for(mia))
 
-    assert "<h1>Service figures</h1>" in page and 'id="site-name"' in page  # the admin's frame
+    assert "<h1>Service figures</h1>" in page and 'class="topbar"' in page  # the desk's frame
     overdue = page[page.index('id="overdue"') : page.index('id="due-soon"')]
     due_soon = page[page.index('id="due-soon"') : page.index('id="service-levels"')]
     assert "Watch stopped syncing" in overdue and "overdue 25 min" in overdue and "mia" in overdue
@@ -101,19 +101,16 @@ def test_tickets_of_other_queues_are_not_shown(queues, mia, client_for):
     assert "Nothing is overdue." in page and "Billing" not in page
 
 
-def test_anonymous_visitors_are_sent_to_the_admin_login():
+def test_anonymous_visitors_are_sent_to_the_desk_sign_in():
     response = Client().get(URL)
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('admin:login')}?next={URL}"
+    assert response["Location"] == f"{reverse('desk:login')}?next=%2Fdesk%2Fsla%2F"
 
 
-def test_signed_in_users_who_are_not_staff_are_sent_to_the_admin_login(
-    django_user_model, queues, client_for
-):
+def test_signed_in_users_without_a_desk_role_are_refused(django_user_model, queues, client_for):
     customer = django_user_model.objects.create_user("carla", "carla@example.test", "pw")
     queues["support"].members.add(customer)
-    response = client_for(customer).get(URL)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+    assert client_for(customer).get(URL).status_code == 403
 
 
 def test_the_charts_show_the_weeks_numbers_in_the_image_and_in_a_table(queues, mia, client_for):
@@ -228,7 +225,7 @@ def test_the_query_count_does_not_grow_with_the_tickets_shown(
     few = _queries_for(client)
 
     _many_tickets(queues, agents, 30)
-    # Session and user, the admin frame's two permission lookups, the two ticket lists,
+    # Session and user, the desk role and two-factor lookups, the two ticket lists,
     # the attainment by day (two) and by queue, the medians, the ratings by day and queue.
     with django_assert_max_num_queries(12):
         page = page_of(client)
@@ -236,8 +233,8 @@ def test_the_query_count_does_not_grow_with_the_tickets_shown(
     assert _queries_for(client) == few
 
 
-def test_the_desk_links_to_the_service_figures(client, django_user_model):
+def test_the_desk_links_to_the_service_figures(client, django_user_model, queues):
     admin_user = django_user_model.objects.create_superuser("boss", "boss@example.test", "pw")
     client.force_login(admin_user)
-    page = client.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+    page = client.get(reverse("desk:inbox")).content.decode()
     assert f'href="{reverse("sla:supervisor")}"' in page
