@@ -92,7 +92,7 @@ def customer_by_reference(user: Any, reference: str) -> Customer | None:
         return customer_visible_for(user, int(number))
     if "@" not in reference:
         return None
-    owner = CustomerAddress.objects.filter(address=reference.lower()).values("customer_id")
+    owner = CustomerAddress.objects.filter(address__iexact=reference).values("customer_id")
     return customers_visible_to(user).filter(pk__in=Subquery(owner)).first()
 
 
@@ -130,7 +130,7 @@ def customer_notes(*, customer: Customer, limit: int = 100) -> list[CustomerNote
     return list(CustomerNote.objects.filter(customer=customer).select_related("author")[:limit])
 
 
-def _visible_ticket_counts(user: Any) -> QuerySet[Ticket]:
+def _visible_ticket_counts(user: Any) -> QuerySet[Any, Any]:
     """Return a subquery: the number of the outer customer's tickets *user* may see.
 
     The queue rule of `tickets_visible_to`, written as the count's filter: with

@@ -31,19 +31,18 @@ class PresentAgent:
     seen_at: dt.datetime
 
 
-def presence_touch(*, ticket: Ticket, user: Any, replying: bool) -> TicketPresence:
+def presence_touch(*, ticket: Ticket, user: Any, replying: bool) -> None:
     """Record that *user* has *ticket* open now (and whether they are writing a reply)."""
     values = {"replying": replying, "seen_at": clock.now()}
     # Every open ticket page polls this: one UPDATE in the usual case rather than
     # update_or_create's savepoint, SELECT and UPDATE.
     if TicketPresence.objects.filter(ticket=ticket, user=user).update(**values):
-        return TicketPresence(ticket=ticket, user=user, **values)
+        return
     try:
         with transaction.atomic():
-            return TicketPresence.objects.create(ticket=ticket, user=user, **values)
+            TicketPresence.objects.create(ticket=ticket, user=user, **values)
     except IntegrityError:  # the same agent's other tab got there first
-        row, _ = TicketPresence.objects.update_or_create(ticket=ticket, user=user, defaults=values)
-        return row
+        TicketPresence.objects.update_or_create(ticket=ticket, user=user, defaults=values)
 
 
 def presence_others(*, ticket: Ticket, user: Any) -> list[PresentAgent]:

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from postroom.tickets.models import Attachment
+from postroom.desk.access import desk_view
 from postroom.tickets.queries import tickets_visible_to
 
 
 @require_GET
-@staff_member_required
+@desk_view
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     """Serve an attachment as a download, never rendered inline.
 
-    Only staff who are members of the ticket's queue (or superusers) get it; others see
-    404 so they learn nothing about tickets they may not read. Attachments come from
+    Only desk users who see the ticket's queue (members, admins) get it; others see 404
+    so they learn nothing about tickets they may not read. Attachments come from
     customers' mail, so the browser is told not to sniff or render them.
     """
     attachment = get_object_or_404(Attachment.objects.select_related("message"), pk=attachment_id)
     user = request.user
     visible = tickets_visible_to(user).filter(pk=attachment.message.ticket_id).exists()
-    if not visible or not user.has_perm("tickets.view_ticket"):
+    if not visible:
         raise Http404("No such attachment.")
     try:
         handle = attachment.file.open("rb")

@@ -124,6 +124,16 @@ def test_the_composer_costs_a_constant_number_of_queries(
         assert len(context["composer"].macros) == 21
 
 
+def test_a_ticket_without_a_customer_address_offers_a_note(agent_client, make_ticket):
+    ticket = make_ticket(messages=0)
+    Ticket.objects.filter(pk=ticket.pk).update(customer=None)
+
+    page = agent_client.get(reverse("desk:ticket", args=[ticket.pk])).content.decode()
+
+    assert "This ticket has no customer address: only an internal note can be added." in page
+    assert re.search(r'name="internal_note" id="composer-internal_note"\s+checked', page)
+
+
 # --- sending -------------------------------------------------------------------------------
 
 
@@ -254,6 +264,16 @@ def test_macro_preview_fills_in_the_variables_in_the_customers_language(agent_cl
     assert 'name="language" value="de"' in page
     assert 'aria-current="true" lang="de"' in page
     assert f"{preview_url(german, macro)}?language=en" in page
+
+
+def test_customer_text_filled_into_a_macro_stays_escaped(agent_client, make_ticket, macro):
+    hostile = make_ticket(name="<img/src=x/onerror=alert(1)> Berg", facts={"order_number": ["</textarea><script>"]})
+
+    page = agent_client.get(preview_url(hostile, macro), **HTMX).content.decode()
+
+    assert "Hi &lt;img/src=x/onerror=alert(1)&gt;," in page
+    assert "&lt;/textarea&gt;&lt;script&gt;" in page
+    assert "<script>" not in page and "<img/src" not in page
 
 
 def test_macro_preview_switches_to_the_language_asked_for(agent_client, make_ticket, macro):

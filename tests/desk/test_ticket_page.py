@@ -171,7 +171,7 @@ def test_hostile_html_never_appears_unescaped_in_the_page_or_the_message_frame(a
     assert "My watch &lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "srcdoc" not in page  # the HTML part is a frame of its own, loaded lazily
     frame = re.search(r"<iframe [^>]*>", page).group(0)
-    assert 'sandbox=""' in frame and 'loading="lazy"' in frame and 'referrerpolicy="no-referrer"' in frame
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in frame and 'loading="lazy"' in frame and 'referrerpolicy="no-referrer"' in frame
     assert f'src="{url("message-html", ticket.pk, message.pk)}"' in frame
 
     response = agent_client.get(url("message-html", ticket.pk, message.pk))
@@ -181,7 +181,7 @@ def test_hostile_html_never_appears_unescaped_in_the_page_or_the_message_frame(a
     for bad in ("<script", "onerror", "onclick", "onload", "javascript:", "<svg", "<iframe", "evil.example"):
         assert bad not in document
     assert response["Content-Security-Policy"] == (
-        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox")
+        "default-src 'none'; img-src 'self' http://testserver data:; style-src 'unsafe-inline'; sandbox")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "SAMEORIGIN"
 

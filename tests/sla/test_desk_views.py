@@ -15,7 +15,11 @@ from postroom.sla.models import TicketSla
 from postroom.tickets.models import Ticket
 from tests.tickets.test_admin import staff_user
 
-urlpatterns = [path("desk/", include("postroom.tickets.urls")), path("", admin.site.urls)]
+urlpatterns = [
+    path("desk/", include("postroom.desk.urls")),
+    path("desk/", include("postroom.tickets.urls")),
+    path("", admin.site.urls),
+]
 pytestmark = pytest.mark.urls(__name__)
 
 

@@ -13,7 +13,11 @@ from postroom.tickets.models import EventKind, Ticket
 from postroom.tickets.services import ticket_fields_change, ticket_triage_done
 from tests.tickets.test_admin import staff_user
 
-urlpatterns = [path("desk/", include("postroom.tickets.urls")), path("", admin.site.urls)]
+urlpatterns = [
+    path("desk/", include("postroom.desk.urls")),
+    path("desk/", include("postroom.tickets.urls")),
+    path("", admin.site.urls),
+]
 pytestmark = pytest.mark.urls(__name__)
 
 

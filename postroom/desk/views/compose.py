@@ -37,7 +37,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from postroom.desk.access import desk_view, ticket_for
@@ -208,15 +208,6 @@ def _agent(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _reverse_or_blank(name: str, *args: Any) -> str:
-    # The ticket page's URLs come from another module of the desk; a composer rendered
-    # without them (a test of this module alone) still renders.
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
 def ticket_newest(ticket: Ticket) -> tuple[int | None, int | None]:
     """Return the ids of *ticket*'s newest message and newest timeline event."""
     message = Message.objects.filter(ticket=ticket).aggregate(newest=Max("id"))["newest"]
@@ -322,8 +313,8 @@ def composer_context(
         seen_event=seen_event,
         macros=macros,
         reply_url=reverse("desk:reply", args=[ticket.pk]),
-        presence_url=_reverse_or_blank("desk:ticket-presence", ticket.pk),
-        ticket_url=_reverse_or_blank("desk:ticket", ticket.pk),
+        presence_url=reverse("desk:ticket-presence", args=[ticket.pk]),
+        ticket_url=reverse("desk:ticket", args=[ticket.pk]),
         max_attachment_bytes=max_attachment_bytes(),
         preview=preview,
         languages=languages,

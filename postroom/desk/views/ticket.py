@@ -58,8 +58,10 @@ if TYPE_CHECKING:
 _SELECT = ("queue", "customer", "assignee", "category", "sla", "merged_into")
 
 # The message frame: nothing but its own inline styles and images from here; no script,
-# no forms, no plugins (`sandbox`), whatever the sanitiser might have missed.
-FRAME_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+# no forms, no plugins (`sandbox`), whatever the sanitiser might have missed. The desk's
+# own origin is named besides 'self': in a sandboxed document (an opaque origin) some
+# browsers match 'self' against nothing (w3c/webappsec-csp#260, WebKit#66923).
+FRAME_POLICY = "default-src 'none'; img-src 'self' {origin} data:; style-src 'unsafe-inline'; sandbox"
 # After "Load images": remote images too (the agent accepts that the sender sees it).
 FRAME_POLICY_IMAGES = "default-src 'none'; img-src https: http: data: 'self'; style-src 'unsafe-inline'; sandbox"
 INLINE_IMAGE_POLICY = "default-src 'none'; sandbox"
@@ -337,7 +339,8 @@ def message_html_view(request: HttpRequest, ticket_id: int, message_id: int) -> 
     # second line of defence.
     body = mark_safe(message_html(message=message, user_id=_agent(request).pk, remote_images=images))  # noqa: S308
     response = HttpResponse(render_to_string("desk/ticket/_message_frame.html", {"body": body}))
-    response["Content-Security-Policy"] = FRAME_POLICY_IMAGES if images else FRAME_POLICY
+    origin = request.build_absolute_uri("/").rstrip("/")
+    response["Content-Security-Policy"] = FRAME_POLICY_IMAGES if images else FRAME_POLICY.format(origin=origin)
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"
