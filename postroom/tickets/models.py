@@ -81,6 +81,13 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_updated"),
             models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_created"),
+            # The inbox's counts read this index alone (one grouped query over open statuses).
+            models.Index(fields=["status", "queue", "assignee", "needs_triage"], name="ticket_open_counts"),
+            # Needs triage is a small set: a partial index keeps its list and count cheap.
+            models.Index(fields=["-updated_at", "-id"], condition=models.Q(needs_triage=True),
+                         name="ticket_triage_updated"),
+            # Priority sort walks one priority level at a time, newest update first.
+            models.Index(fields=["priority", "-updated_at", "-id"], name="ticket_priority_updated"),
         ]
 
     def __str__(self) -> str:

@@ -321,12 +321,12 @@ def test_the_admin_lists_surveys_read_only(surveyed, client, admin_user):
     survey, links = surveyed
     client.post(page(links[4]), {"rating": "4"})
     client.force_login(admin_user)
-    listing = client.get("/surveys/survey/", {"rating__exact": "4"})
+    listing = client.get("/admin/surveys/survey/", {"rating__exact": "4"})
     assert listing.status_code == 200
     assert survey.ticket.reference in listing.content.decode()
-    detail = client.get(f"/surveys/survey/{survey.pk}/change/")
+    detail = client.get(f"/admin/surveys/survey/{survey.pk}/change/")
     assert detail.status_code == 200 and survey.token_hash not in detail.content.decode()
-    assert client.get("/surveys/survey/add/").status_code == 403
+    assert client.get("/admin/surveys/survey/add/").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # A fragment keeps the page's side navigation: counts only when they are shown or decide
     # the default view.
     counts = None if partial and view_key else inbox_counts(user=user)
-    views = inbox_views(user=user, queues=queues, counts=counts)
+    views = inbox_views(queues=queues, counts=counts)
     view = inbox_view_chosen(key=view_key, views=views, searching=bool(q))
     tickets = inbox_tickets(user=user, view=view, filters=filters)
     per = _per(params)
@@ -99,6 +99,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         following = QueryDict(query, mutable=True)
         following["after"] = page.after
         next_url = "?" + following.urlencode()
+    this_page = QueryDict(query, mutable=True)
+    if after:
+        this_page["after"] = after
+    unselect_url = "?" + this_page.urlencode()
+    this_page["select"] = "all"
+    select_url = "?" + this_page.urlencode()
     saved = saved_views_of(user=user)
     context: dict[str, Any] = {
         "nav": "inbox",
@@ -120,10 +126,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "per_choices": PER_PAGE_CHOICES,
         "queues": queues,
         "assignees": assignees_for(queues=queues),
-        "statuses": TicketStatus.choices,
+        # "Pending (waiting on customer)" is too wide for the filter bar.
+        "statuses": [(value, label.split(" (")[0]) for value, label in TicketStatus.choices],
         "priorities": Priority.choices,
         "customers": customers,
         "results_id": RESULTS_ID,
+        # The select-all box asks for this page again with every row ticked.
+        "select_all": params.get("select") == "all",
+        "select_url": select_url,
+        "unselect_url": unselect_url,
     }
     template = "desk/inbox/_results.html" if partial else "desk/inbox.html"
     response = render(request, template, context)

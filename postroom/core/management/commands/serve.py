@@ -110,6 +110,7 @@ class Command(BaseCommand):
         from postroom.mail.outbound.tasks import outbox_sweep
         from postroom.mail.pipeline.runner import raw_message_process, raw_messages_waiting
         from postroom.routing.schedule import routing_retrain_in_background
+        from postroom.core.statistics import database_statistics_refresh_due
         from postroom.sla.escalation import sla_escalations_run, tickets_auto_close
 
         while not stop.wait(SWEEP_SECONDS):
@@ -121,6 +122,7 @@ class Command(BaseCommand):
                 routing_retrain_in_background()
                 sla_escalations_run()  # warnings and escalations, each sent once
                 tickets_auto_close()
+                database_statistics_refresh_due()  # the planner's view of a growing desk
             except Exception:
                 logger.exception("sweep failed; trying again in %ss", SWEEP_SECONDS)
             finally:

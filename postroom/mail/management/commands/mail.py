@@ -83,6 +83,9 @@ class Command(BaseCommand):
                 bar.update(len(batch))
         if bar is not None:
             bar.close()
+        from postroom.core.statistics import database_statistics_refresh
+
+        database_statistics_refresh()  # a bulk load changes what the best query plans are
         summary = {k: counts[k] for k in SUMMARY_KEYS}
         if json:
             self.stdout.write(_json({**summary, "problems": problems}))
