@@ -56,7 +56,7 @@ def server(tmp_path):
 
     def up():
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{http}/login/", timeout=2) as r:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{http}/desk/login/", timeout=2) as r:  # noqa: S310
                 return r.status == 200
         except OSError:
             if proc.poll() is not None:

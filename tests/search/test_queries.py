@@ -99,7 +99,7 @@ def test_the_queryset_restriction_hides_tickets_of_other_queues(make_ticket):
 
 
 def test_a_user_sees_only_their_queues_tickets(make_ticket, queues, django_user_model):
-    agent = django_user_model.objects.create_user("agent", password="x")
+    agent = django_user_model.objects.create_user("agent", password="x", is_staff=True)  # a desk agent
     queues["billing"].members.add(agent)
     make_ticket(text="refund please", queue="support")
     billing = make_ticket(text="refund please", queue="billing")
