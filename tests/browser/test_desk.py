@@ -95,13 +95,10 @@ def test_an_agent_answers_a_mailed_ticket_with_a_macro_and_the_mail_leaves(
     ), sender="alice@customer.test")
     outbox.clear()  # the acknowledgement intake sent
 
-    page.goto(f"{live_server.url}/desk/login/")
-    shot(page, "desk-sign-in")
     sign_in(page, live_server, mia)
     page.goto(f"{live_server.url}/desk/?view=all")
     row = page.locator("tr[data-row]", has_text="Watch stopped syncing")
     assert row.count() == 1
-    shot(page, "desk-inbox")
 
     # The keyboard: j selects the first row, o opens it.
     page.keyboard.press("j")
@@ -117,7 +114,6 @@ def test_an_agent_answers_a_mailed_ticket_with_a_macro_and_the_mail_leaves(
     page.wait_for_function("() => document.querySelector('#composer-text').value.startsWith('Hi Alice')")
     assert f"(ticket {ticket.reference})" in text.input_value()
     assert text.input_value().rstrip().endswith("Mia Lund")
-    shot(page, "desk-ticket")
     with page.expect_navigation():
         page.click("#composer-send")
 
@@ -186,7 +182,6 @@ def test_the_desk_reads_on_a_phone(page, live_server, mia, make_desk_tickets):
     page.goto(f"{live_server.url}/desk/?view=all")
     # Nothing wider than the screen: no sideways scrolling.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    shot(page, "desk-inbox-phone")
     page.locator("tr[data-row] a[data-open]").first.click()
     page.wait_for_selector("article.msg")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
@@ -226,3 +221,50 @@ def test_a_supervisor_sees_two_agents_on_the_same_ticket(page, browser, live_ser
         shot(other, "desk-ticket-presence")
     finally:
         other.context.close()
+
+
+BUSY = [
+    ("Battery drains overnight since 2.3.1", "Lena Vogt <lena@customer.test>", "urgent", "battery"),
+    ("Charged twice for my subscription", "Omar Haddad <omar@customer.test>", "high", "refund"),
+    ("Watch will not pair with my new phone", "Anna Berg <anna@customer.test>", "normal", "sync"),
+    ("Strap broke after two weeks — warranty?", "Chen Wei <chen@customer.test>", "normal", "warranty"),
+    ("Firmware update stuck at 42%", "Sofia Rossi <sofia@customer.test>", "high", "firmware"),
+    ("Steps not syncing to the app", "Jonas Berg <jonas@customer.test>", "normal", "sync"),
+    ("Invoice address is wrong", "Maria Lopez <maria@customer.test>", "low", "invoice"),
+    ("Heart rate readings look off", "Tom Baker <tom@customer.test>", "normal", ""),
+]
+
+
+def test_screens_of_a_busy_desk(page, live_server, mia, resync_macro, outbox):
+    """The README's pictures: a desk with a morning's mail, the ticket page with a macro."""
+    tickets = []
+    for subject, sender, priority, tag in BUSY:
+        address = sender.split("<")[1].rstrip(">")
+        ticket = mailed_ticket(build_mail(subject=subject, sender=sender,
+                                          body=f"Hello,\n\n{subject.lower()}. Can you help?\n\nThanks"),
+                               sender=address)
+        Ticket.objects.filter(pk=ticket.pk).update(priority=priority)
+        if tag:
+            ticket.tags.add(Tag.objects.get_or_create(name=tag)[0])
+        tickets.append(ticket)
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets[::3]]).update(assignee=mia)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    page.goto(f"{live_server.url}/desk/login/")
+    shot(page, "desk-sign-in")
+    sign_in(page, live_server, mia)
+    page.goto(f"{live_server.url}/desk/?view=all")
+    assert page.locator("tr[data-row]").count() == len(BUSY)
+    assert str(len(BUSY)) in page.locator("#view-all").inner_text().split()
+    shot(page, "desk-inbox")
+
+    page.goto(live_server.url + reverse("desk:ticket", args=[tickets[2].pk]))
+    page.locator("#composer summary", has_text="Macros").click()
+    page.locator("#composer-macro-list a", has_text="Re-pair the watch").click()
+    page.wait_for_function("() => document.querySelector('#composer-text').value.startsWith('Hi Anna')")
+    shot(page, "desk-ticket")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/desk/?view=all")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    shot(page, "desk-inbox-phone")
