@@ -15,6 +15,8 @@ from postroom.tickets.models import Direction, Message, Ticket
 # A ticket's indexed message text stops here: a 40-message thread of pasted logs must not
 # make one document (and every search touching it) huge.
 MAX_BODY_CHARS = 200_000
+# Tickets whose messages are read in one go rather than streamed.
+_STREAM_ABOVE = 200
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,52 @@ def _facts_text(value: object) -> Iterator[str]:
         yield str(value)
 
 
+def _bodies(ticket_ids: list[int], max_chars: int) -> dict[int, str]:
+    """Return the message text of *ticket_ids* as indexed, at most *max_chars* a ticket, in one query."""
+    bodies: dict[int, list[str]] = defaultdict(list)
+    sizes: dict[int, int] = defaultdict(int)
+    subjects: dict[int, set[str]] = defaultdict(set)
+    messages = (
+        Message.objects.filter(ticket_id__in=ticket_ids)
+        # Acknowledgements and other automatic mail say the same on every ticket.
+        .exclude(direction=Direction.AUTO)
+        .order_by("ticket_id", "created_at", "pk")
+        .annotate(
+            visible=Substr("visible_text", 1, max_chars),
+            body=Substr("body_text", 1, max_chars),
+        )
+        .values_list(
+            "ticket_id", "direction", "subject", "from_name", "from_address", "visible", "body"
+        )
+    )
+    # A rebuild's batch streams (up to 200,000 characters a message); a page's few are
+    # fetched at once (a server-side cursor costs PostgreSQL three more round trips).
+    rows = messages.iterator(chunk_size=500) if len(ticket_ids) > _STREAM_ABOVE else messages
+    for ticket_id, direction, subject, from_name, from_address, visible, body in rows:
+        room = max_chars - sizes[ticket_id]
+        if room <= 0:
+            continue
+        # A customer's message without its quoted history; our replies and notes in full.
+        text = (visible or body) if direction == Direction.INBOUND else (body or visible)
+        parts = [text or ""]
+        if direction == Direction.INBOUND:
+            parts.insert(0, f"{from_name} {from_address}")
+        if subject and subject not in subjects[ticket_id]:
+            subjects[ticket_id].add(subject)
+            parts.insert(0, subject)
+        chunk = "\n".join(part for part in parts if part.strip())[:room]
+        bodies[ticket_id].append(chunk)
+        sizes[ticket_id] += len(chunk) + 1
+    return {ticket_id: "\n".join(chunks) for ticket_id, chunks in bodies.items()}
+
+
+def ticket_bodies(*, ticket_ids: Iterable[int], max_chars: int = MAX_BODY_CHARS) -> dict[int, str]:
+    """Return the indexed message text of those of *ticket_ids* that have any, by ticket id,
+    cut at *max_chars* a ticket (search snippets need only the start), in one query."""
+    ids = sorted(set(ticket_ids))
+    return _bodies(ids, max(1, min(max_chars, MAX_BODY_CHARS))) if ids else {}
+
+
 def ticket_documents(*, ticket_ids: Iterable[int]) -> list[TicketDocument]:
     """Return the documents of those of *ticket_ids* that exist, in four queries."""
     ids = sorted(set(ticket_ids))
@@ -59,39 +107,7 @@ def ticket_documents(*, ticket_ids: Iterable[int]) -> list[TicketDocument]:
     ):
         customers[customer_id].append(address)
 
-    bodies: dict[int, list[str]] = defaultdict(list)
-    sizes: dict[int, int] = defaultdict(int)
-    subjects: dict[int, set[str]] = defaultdict(set)
-    messages = (
-        Message.objects.filter(ticket_id__in=[pk for pk, *_ in tickets])
-        # Acknowledgements and other automatic mail say the same on every ticket.
-        .exclude(direction=Direction.AUTO)
-        .order_by("ticket_id", "created_at", "pk")
-        .annotate(
-            visible=Substr("visible_text", 1, MAX_BODY_CHARS),
-            body=Substr("body_text", 1, MAX_BODY_CHARS),
-        )
-        .values_list(
-            "ticket_id", "direction", "subject", "from_name", "from_address", "visible", "body"
-        )
-    )
-    for ticket_id, direction, subject, from_name, from_address, visible, body in messages.iterator(
-        chunk_size=500
-    ):
-        room = MAX_BODY_CHARS - sizes[ticket_id]
-        if room <= 0:
-            continue
-        # A customer's message without its quoted history; our replies and notes in full.
-        text = (visible or body) if direction == Direction.INBOUND else (body or visible)
-        parts = [text or ""]
-        if direction == Direction.INBOUND:
-            parts.insert(0, f"{from_name} {from_address}")
-        if subject and subject not in subjects[ticket_id]:
-            subjects[ticket_id].add(subject)
-            parts.insert(0, subject)
-        chunk = "\n".join(part for part in parts if part.strip())[:room]
-        bodies[ticket_id].append(chunk)
-        sizes[ticket_id] += len(chunk) + 1
+    bodies = _bodies([pk for pk, *_ in tickets], MAX_BODY_CHARS)
 
     return [
         TicketDocument(
@@ -100,7 +116,7 @@ def ticket_documents(*, ticket_ids: Iterable[int]) -> list[TicketDocument]:
             subject=subject or "",
             customer=" ".join(customers.get(customer_id, [])) if customer_id else "",
             facts=" ".join(_facts_text(facts or {})),
-            body="\n".join(bodies.get(pk, [])),
+            body=bodies.get(pk, ""),
         )
         for pk, subject, facts, customer_id in tickets
     ]
