@@ -158,12 +158,15 @@ def message_html(*, message: Message, user_id: int, remote_images: bool = False)
         for a in message.attachments.all()
         if a.content_id and a.content_type.split(";")[0].strip().lower() in INLINE_IMAGE_TYPES
     }
-    if not urls:
+    if "cid:" not in cleaned.lower():
         return cleaned
 
     def point(src: re.Match[str]) -> str:
         url = urls.get(_content_id(src.group(2)))
-        return f"{src.group(1)}{html.escape(url)}{src.group(3)}" if url else src.group(0)
+        # A cid: with no image part here (a forwarded mail's, an SVG's, a part the sender
+        # left out) is dropped: the frame's policy would refuse it and log a CSP error on
+        # the agent's console (issue #4: no console errors); the alt text stays.
+        return f"{src.group(1)}{html.escape(url)}{src.group(3)}" if url else ""
 
     return _IMG_TAG.sub(lambda tag: _CID_SRC.sub(point, tag.group(0)), cleaned)
 

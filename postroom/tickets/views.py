@@ -6,8 +6,8 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from postroom.tickets.models import Attachment
 from postroom.desk.access import desk_view
+from postroom.tickets.models import Attachment
 from postroom.tickets.queries import tickets_visible_to
 
 

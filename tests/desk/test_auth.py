@@ -73,6 +73,19 @@ def test_the_sign_in_page_has_labelled_inputs_with_autocomplete(db):
     assert 'class="topbar"' not in page  # the desk's menus only once signed in
 
 
+def test_the_sign_in_page_answers_head_requests(db):
+    # Uptime checks and link previews use HEAD; the page must not answer 405 to them.
+    response = Client().head(LOGIN)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_desk_pages_name_an_icon_so_the_browser_asks_for_no_favicon(db):
+    # Without one the browser fetches /favicon.ico, a 404 on the console of every first page.
+    page = Client().get(LOGIN).content.decode()
+    assert '<link rel="icon" href="data:,">' in page
+
+
 def test_signing_in_lands_in_the_inbox(agent):
     client = Client()
     response = sign_in(client, "alex")

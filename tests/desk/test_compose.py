@@ -106,6 +106,10 @@ def test_the_ticket_page_shows_the_composer_with_recipient_macros_and_what_the_a
     presence = reverse("desk:ticket-presence", args=[ticket.pk])
     assert f'hx-post="{presence}"' in composer and 'hx-trigger="input once"' in composer
     assert 'hx-vals=\'{"replying": "1"}\'' in composer
+    # The form's own hx-* (disabled submit button, target) are not the textarea's: its
+    # presence post would look for a submit button inside itself, an htmx console error.
+    form_tag = re.search(r'<form id="composer-form"[^>]*>', composer).group(0)
+    assert 'hx-disabled-elt="find button[type=submit]"' in form_tag and 'hx-disinherit="*"' in form_tag
 
 
 def test_the_composer_costs_a_constant_number_of_queries(

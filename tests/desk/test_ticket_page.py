@@ -251,6 +251,20 @@ def test_an_svg_attachment_is_never_served_inline(agent_client, make_ticket):
     assert agent_client.get(url("inline-image", ticket.pk, svg.pk)).status_code == 404
 
 
+def test_a_cid_image_without_its_part_keeps_its_alt_text_but_no_source(agent_client, make_ticket):
+    # Real mail often names parts it does not carry (forwarded mail, a stripped logo): a
+    # cid: source left in the frame is refused by its policy, a CSP error on the console.
+    ticket = make_ticket(messages=0)
+    message = add_message(ticket, text="Hi", html='<p>Hi</p><img src="cid:gone@sender.example" alt="our logo">'
+                                                  '<img alt="second" src="CID:Other@x" width="10">')
+
+    document = agent_client.get(url("message-html", ticket.pk, message.pk)).content.decode()
+
+    assert "cid:" not in document.lower()
+    assert 'alt="our logo"' in document
+    assert 'alt="second"' in document and 'width="10"' in document
+
+
 # --- the side panel ----------------------------------------------------------------------------
 
 
@@ -401,6 +415,9 @@ def test_merging_goes_to_the_target_and_the_source_shows_a_banner_without_compos
     assert 'id="merged-banner"' in page and target.reference in page
     assert 'id="composer"' not in page
     assert 'id="merge-target"' not in page
+    # No composer, so the presence poll names none to include (htmx logs an error otherwise).
+    poller = re.search(r'<div id="presence"[^>]*>', page).group(0)
+    assert "hx-include" not in poller
 
 
 def test_merging_into_a_ticket_the_agent_cannot_see_is_refused(agent_client, make_ticket):
@@ -478,6 +495,7 @@ def test_the_page_polls_presence_without_replacing_its_poller(agent_client, make
     assert f'hx-post="{url("ticket-presence", ticket.pk)}"' in poller
     assert 'hx-trigger="load, every 10s"' in poller and 'hx-swap="innerHTML"' in poller
     assert "hx-vals='{\"replying\": \"0\"}'" in poller
+    assert 'hx-include="#composer textarea[name=text]"' in poller
 
 
 # --- speed -------------------------------------------------------------------------------------

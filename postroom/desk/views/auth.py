@@ -98,11 +98,12 @@ class TwoFactorOffForm(forms.Form):
 
 @sensitive_post_parameters("password")
 @never_cache
-@require_http_methods(["GET", "POST"])
+# HEAD too: uptime checks and link previews ask the sign-in page with HEAD (a 405 otherwise).
+@require_http_methods(["GET", "HEAD", "POST"])
 def login_page(request: HttpRequest) -> HttpResponse:
     """Sign a desk user in with username (or email) and password; hand over to the code step."""
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if user_role(request.user) is not None:
             if totp_required(request.user) and not request.session.get(TOTP_SESSION_KEY):
                 return _redirect_with_next("desk:totp-verify", next_url)

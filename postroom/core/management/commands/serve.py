@@ -107,10 +107,10 @@ class Command(BaseCommand):
 
     def _sweep_loop(self, stop: threading.Event) -> None:
         """Re-run anything a lost job left waiting: received mail and due outbox entries."""
+        from postroom.core.statistics import database_statistics_refresh_due
         from postroom.mail.outbound.tasks import outbox_sweep
         from postroom.mail.pipeline.runner import raw_message_process, raw_messages_waiting
         from postroom.routing.schedule import routing_retrain_in_background
-        from postroom.core.statistics import database_statistics_refresh_due
         from postroom.sla.escalation import sla_escalations_run, tickets_auto_close
 
         while not stop.wait(SWEEP_SECONDS):

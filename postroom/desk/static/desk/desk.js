@@ -68,6 +68,10 @@
         const row = rows()[index];
         const link = row.querySelector("[data-open]") || row.querySelector("a");
         if (!link) return;
+        // Enter on another link or button (Next page, Set status, Split…) does what that
+        // control does, not "open the selected row".
+        const control = event.target.closest && event.target.closest("a[href], button, summary, label");
+        if (event.key === "Enter" && control && control !== link) return;
         link.click();
         break;
       }
