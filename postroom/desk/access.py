@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 
 from postroom.accounts.models import AgentProfile
@@ -24,7 +24,7 @@ from postroom.tickets.queries import tickets_visible_to
 # Set in the session once the second factor was given (or the user has none).
 TOTP_SESSION_KEY = "postroom_totp_ok"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def totp_required(user: Any) -> bool:
@@ -53,7 +53,7 @@ def desk_view(view: View | None = None, *, supervisor: bool = False) -> Any:
 
     def decorate(func: View) -> View:
         @wraps(func)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return _to_login(request, "desk:login")

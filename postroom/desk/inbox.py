@@ -267,10 +267,13 @@ class InboxFilters:
 
 
 def _date(text: str) -> dt.date | None:
+    """Return the ISO date *text*, None when empty or not a date a day can follow (a date
+    picker's year 9999 would overflow the day after)."""
     try:
-        return dt.date.fromisoformat(text.strip()) if text.strip() else None
+        day = dt.date.fromisoformat(text.strip()) if text.strip() else None
     except ValueError:
         return None
+    return day if day is None or dt.date(1900, 1, 1) <= day < dt.date(9999, 1, 1) else None
 
 
 def inbox_filters_from(params: QueryDict) -> InboxFilters:

@@ -119,7 +119,7 @@ def test_a_team_lead_sees_the_overdue_ticket_and_the_weeks_charts(page, live_ser
     page.get_by_role(
         "link", name=Ticket.objects.get(subject__startswith="Charged twice").reference
     ).click()
-    assert "Charged twice for the annual plan" in page.locator("#content").inner_text()
+    assert "Charged twice for the annual plan" in page.locator("#main").inner_text()
     assert page.watch.remote_requests == [] and page.watch.dialogs == []
 
     page.goto(f"{live_server.url}/desk/sla/")

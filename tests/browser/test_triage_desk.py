@@ -25,7 +25,7 @@ def admin_user(django_user_model, mailboxes):
 
 def test_admin_writes_a_rule_tests_it_and_mail_follows_it(page, live_server, admin_user, queues):
     sign_in(page, live_server, admin_user)
-    page.goto(f"{live_server.url}/routing/rule/add/")
+    page.goto(f"{live_server.url}/admin/routing/rule/add/")
     page.fill("#id_name", "Payment issues go to Billing")
     page.select_option("#id_conditions-0-field", "text")
     page.select_option("#id_conditions-0-operator", "in_list")

@@ -602,3 +602,12 @@ def test_the_customers_box_is_absent_without_a_search(agent, make_ticket):
     response = signed_in(agent).get(INBOX, {"view": "all"})
     assert response.context["customers"] == []
     assert 'id="customers-title"' not in response.content.decode()
+
+
+def test_dates_at_the_ends_of_the_calendar_are_ignored_not_a_server_error(agent, make_ticket):
+    ticket = make_ticket()
+    client = signed_in(agent)
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"until": "not-a-date"}):
+        response = client.get(INBOX, {"view": "all", **params})
+        assert response.status_code == 200, params
+        assert _ids(response) == [ticket.pk], params

@@ -524,3 +524,12 @@ def test_the_page_runs_the_same_number_of_queries_for_2_or_20_messages(agent_cli
 
 
 QUERY_BOUND = 21  # measured: 19 (of which the composer's 2); a little room for the composer
+
+
+def test_another_queues_ticket_answers_a_desk_page_that_discloses_nothing(billing_agent, make_ticket):
+    ticket = make_ticket(subject="Private: charged twice")
+    response = signed_in(billing_agent).get(reverse("desk:ticket", args=[ticket.pk]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "belongs to a queue you do not work in" in page and 'href="/desk/"' in page
+    assert "charged twice" not in page
