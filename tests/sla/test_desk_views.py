@@ -16,6 +16,7 @@ from postroom.tickets.models import Ticket
 from tests.tickets.test_admin import staff_user
 
 urlpatterns = [
+    path("desk/sla/", include("postroom.sla.urls")),
     path("desk/", include("postroom.desk.urls")),
     path("desk/", include("postroom.tickets.urls")),
     path("", admin.site.urls),

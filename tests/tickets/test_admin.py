@@ -17,6 +17,7 @@ from postroom.tickets.models import Attachment, Direction, EventKind, Message, T
 
 # The desk's URLs as config/urls.py mounts them: the app's own before the admin.
 urlpatterns = [
+    path("desk/sla/", include("postroom.sla.urls")),
     path("desk/", include("postroom.desk.urls")),
     path("desk/", include("postroom.tickets.urls")),
     path("", admin.site.urls),

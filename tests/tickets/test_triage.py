@@ -14,6 +14,7 @@ from postroom.tickets.services import ticket_fields_change, ticket_triage_done
 from tests.tickets.test_admin import staff_user
 
 urlpatterns = [
+    path("desk/sla/", include("postroom.sla.urls")),
     path("desk/", include("postroom.desk.urls")),
     path("desk/", include("postroom.tickets.urls")),
     path("", admin.site.urls),
