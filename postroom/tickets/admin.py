@@ -30,7 +30,7 @@ from django.utils.safestring import mark_safe
 from postroom.accounts.models import Queue
 from postroom.core import clock
 from postroom.core.html import sanitize_html
-from postroom.mail.outbound.compose import OutgoingAttachment
+from postroom.core.uploads import MultipleFileField, attachment_from_upload
 from postroom.mail.outbound.replies import note_add, reply_send
 from postroom.tickets.models import (
     Attachment,
@@ -132,24 +132,6 @@ def thread_entries(ticket: Ticket) -> list[ThreadEntry]:
             )
         )
     return entries
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """A file field that accepts several files (Django docs: uploading multiple files)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data]
-        return [single(data, initial)] if data else []
 
 
 class ReplyForm(forms.Form):
@@ -495,7 +477,7 @@ class TicketAdmin(admin.ModelAdmin):
                         author=_agent(request),
                         text=data["text"],
                         cc=data["cc"],
-                        attachments=[_outgoing(f) for f in data["attachments"]],
+                        attachments=[attachment_from_upload(f) for f in data["attachments"]],
                         status_after=data["status_after"],
                     )
                     messages.success(request, f"Reply queued to {', '.join(outbound.recipients)}.")
@@ -547,10 +529,3 @@ def _agent(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _outgoing(upload: Any) -> OutgoingAttachment:
-    """Return an uploaded file as an outgoing attachment."""
-    return OutgoingAttachment(
-        filename=upload.name,
-        content=upload.read(),
-        content_type=getattr(upload, "content_type", "") or "application/octet-stream",
-    )

@@ -40,6 +40,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from postroom.core.uploads import MultipleFileField, attachment_from_upload
 from postroom.desk.access import desk_view, ticket_for
 from postroom.desk.macros import (
     MacroPreview,
@@ -49,7 +50,7 @@ from postroom.desk.macros import (
     macro_variant,
     macros_for,
 )
-from postroom.mail.outbound.compose import OutgoingAttachment, last_inbound_message
+from postroom.mail.outbound.compose import last_inbound_message
 from postroom.mail.outbound.replies import note_add, reply_recipient, reply_send
 from postroom.replies.models import ReplyTemplate, ReplyTemplateVariant
 from postroom.replies.services import template_render
@@ -68,24 +69,6 @@ STATUS_CHOICES = [
 MAX_CC = 20
 # How many new messages a hold lists (the newest); the rest are counted.
 HELD_SHOWN = 10
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """A file field that accepts several files (Django docs: uploading multiple files)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 def max_attachment_bytes() -> int:
@@ -395,22 +378,13 @@ def _send(*, ticket: Ticket, agent: User, data: dict[str, Any], macro: ReplyTemp
         status_after = ticket.status if macro is not None and macro.action_status else data["status_after"]
         outbound = reply_send(
             ticket=ticket, author=agent, text=data["text"], cc=data["cc"],
-            attachments=[_outgoing(f) for f in data["attachments"]],
+            attachments=[attachment_from_upload(f) for f in data["attachments"]],
             status_after=status_after, subject=data["subject"],
         )
         done = f"Reply queued to {', '.join(outbound.recipients)}."
     if macro is not None:
         macro_apply(ticket=ticket, macro=macro, actor=agent)
     return done
-
-
-def _outgoing(upload: Any) -> OutgoingAttachment:
-    """Return an uploaded file as an outgoing attachment."""
-    return OutgoingAttachment(
-        filename=upload.name,
-        content=upload.read(),
-        content_type=getattr(upload, "content_type", "") or "application/octet-stream",
-    )
 
 
 def _invalid(request: HttpRequest, ticket: Ticket, form: ComposerForm) -> HttpResponse:
