@@ -268,3 +268,25 @@ def test_screens_of_a_busy_desk(page, live_server, mia, resync_macro, outbox):
     page.goto(f"{live_server.url}/desk/?view=all")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     shot(page, "desk-inbox-phone")
+
+
+def test_a_reply_is_held_when_the_customer_wrote_meanwhile(page, live_server, mia, outbox):
+    ticket = mailed_ticket(build_mail(subject="Watch stopped syncing", sender="alice@customer.test",
+                                      body="Hello,\n\nmy watch stopped syncing.\n"), sender="alice@customer.test")
+    sign_in(page, live_server, mia)
+    page.goto(live_server.url + reverse("desk:ticket", args=[ticket.pk]))
+    page.fill("#composer-text", "Please re-pair the watch.")
+    # The customer writes again while the agent is typing.
+    mailed_ticket(build_mail(subject=f"Re: [{ticket.reference}] Watch stopped syncing", sender="alice@customer.test",
+                             body="Never mind the pairing: it is the strap sensor.\n"), sender="alice@customer.test")
+    page.click("#composer-send")
+    held = page.locator("#composer-held")
+    held.wait_for()
+    assert "New activity — review before sending" in held.inner_text()
+    assert "strap sensor" in held.inner_text()
+    assert page.locator("#composer-text").input_value() == "Please re-pair the watch."
+    assert not OutboundMessage.objects.filter(ticket=ticket, kind=OutboundKind.REPLY).exists()
+
+    with page.expect_navigation():
+        page.click("#composer-send")  # reviewed: send it as it is
+    assert OutboundMessage.objects.filter(ticket=ticket, kind=OutboundKind.REPLY).count() == 1
