@@ -199,14 +199,14 @@ def customer_summary(*, ticket: Ticket, user: Any) -> CustomerSummary | None:
 
 
 @dataclass(frozen=True)
-class FieldChoices:
-    """What the side panel's fields may be set to, for this agent and ticket."""
+class FieldSelect:
+    """One field of the side panel as a select: its choices for this agent and ticket."""
 
-    statuses: tuple[tuple[str, str], ...]
-    priorities: tuple[tuple[str, str], ...]
-    queues: tuple[Queue, ...]
-    assignees: tuple[Any, ...]
-    categories: tuple[Any, ...]
+    field: str  # status, priority, queue, assignee, category (the form's `field` value)
+    label: str
+    button: str
+    button_hint: str  # completes the button's text for screen readers ("Set" + " status")
+    options: tuple[tuple[str, str, bool], ...]  # (value, text, selected)
 
 
 # "Merged" is what merging does, not a status to pick.
@@ -225,16 +225,25 @@ def assignees_for(ticket: Ticket) -> QuerySet[Any]:
     return ticket.queue.members.filter(is_active=True).order_by("first_name", "username")
 
 
-def field_choices(*, ticket: Ticket, user: Any) -> FieldChoices:
-    """Return the choices of each field the side panel edits."""
+def field_selects(*, ticket: Ticket, user: Any) -> tuple[FieldSelect, ...]:
+    """Return the selects of the side panel's fields, with the ticket's values selected."""
     from postroom.routing.models import Category
 
-    return FieldChoices(
-        statuses=SETTABLE_STATUSES,
-        priorities=tuple(Priority.choices),
-        queues=tuple(queues_for_moving(user)),
-        assignees=tuple(assignees_for(ticket)),
-        categories=tuple(Category.objects.order_by("name")),
+    def pairs(choices: Any, current: object) -> tuple[tuple[str, str, bool], ...]:
+        return tuple((str(value), str(text), value == current) for value, text in choices)
+
+    people = [(p.pk, (p.get_full_name() or p.get_username()) + (" (me)" if p.pk == user.pk else ""))
+              for p in assignees_for(ticket)]
+    return (
+        FieldSelect("status", "Status", "Set", " status", pairs(SETTABLE_STATUSES, ticket.status)),
+        FieldSelect("priority", "Priority", "Set", " priority", pairs(Priority.choices, ticket.priority)),
+        FieldSelect("queue", "Queue", "Move", " to queue",
+                    pairs(((q.pk, q.name) for q in queues_for_moving(user)), ticket.queue_id)),
+        FieldSelect("assignee", "Assignee", "Assign", "",
+                    pairs([("", "— Unassigned —"), *people], ticket.assignee_id or "")),
+        FieldSelect("category", "Category", "Set", " category",
+                    pairs([("", "— None —"), *((c.pk, c.name) for c in Category.objects.order_by("name"))],
+                          ticket.category_id or "")),
     )
 
 
