@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 
 from postroom.accounts.models import AgentProfile
 from postroom.accounts.roles import is_supervisor, user_role
+from postroom.desk.htmx import page_redirect
 from postroom.tickets.models import Ticket
 from postroom.tickets.queries import tickets_visible_to
 
@@ -36,13 +37,8 @@ def totp_required(user: Any) -> bool:
 
 
 def _to_login(request: HttpRequest, name: str) -> HttpResponse:
-    url = reverse(name) + "?" + urlencode({"next": request.get_full_path()})
-    if request.headers.get("HX-Request"):
-        # htmx follows redirects inside the fragment; make it load the whole page instead.
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
+    return page_redirect(request, reverse(name) + "?" + urlencode({"next": request.get_full_path()}),
+                         htmx_status=204)
 
 
 def desk_view(view: View | None = None, *, supervisor: bool = False) -> Any:

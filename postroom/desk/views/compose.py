@@ -34,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, path, reverse
@@ -42,6 +42,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from postroom.core.uploads import MultipleFileField, attachment_from_upload
 from postroom.desk.access import desk_view, ticket_for
+from postroom.desk.htmx import is_htmx, page_redirect
 from postroom.desk.macros import (
     MacroPreview,
     macro_apply,
@@ -309,14 +310,10 @@ def composer_context(
     return {"composer": composer}
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _composer_response(request: HttpRequest, ticket: Ticket, context: dict[str, Any], *,
                        status: int = 200) -> HttpResponse:
     """Answer htmx with the composer fragment, a plain request with a page around it."""
-    if _is_htmx(request):
+    if is_htmx(request):
         response = render(request, "desk/ticket/_composer.html", context)
         response["HX-Retarget"] = "#composer"
         response["HX-Reswap"] = "outerHTML"
@@ -359,12 +356,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if news:
         return _held(request, ticket, form, news)
     messages.success(request, done)
-    url = reverse("desk:ticket", args=[ticket.pk])
-    if _is_htmx(request):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
+    return page_redirect(request, reverse("desk:ticket", args=[ticket.pk]), htmx_status=204)
 
 
 def _send(*, ticket: Ticket, agent: User, data: dict[str, Any], macro: ReplyTemplate | None) -> str:
@@ -413,7 +405,7 @@ def _held(request: HttpRequest, ticket: Ticket, form: ComposerForm, news: list[N
     context = composer_context(request, ticket, form=kept, preview=preview, held=news,
                                files_dropped=bool(data["attachments"]), autofocus=True)
     response = _composer_response(request, ticket, context, status=409)
-    if _is_htmx(request):
+    if is_htmx(request):
         response["HX-Trigger"] = "ticket:new-activity"
     return response
 

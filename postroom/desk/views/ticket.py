@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from postroom.core import clock
 from postroom.desk.access import desk_view, ticket_for
+from postroom.desk.htmx import is_htmx, page_redirect
 from postroom.desk.presence import presence_others, presence_touch
 from postroom.desk.thread import (
     INLINE_IMAGE_TYPES,
@@ -76,10 +77,6 @@ def _agent(request: HttpRequest) -> User:
 
 def _merged_reference(ticket: Ticket) -> str:
     return ticket.merged_into.reference if ticket.merged_into is not None else "the other ticket"
-
-
-def _htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _ticket_url(ticket: Ticket | int) -> str:
@@ -225,7 +222,7 @@ def ticket_fields(request: HttpRequest, ticket_id: int) -> HttpResponse:
     try:
         done = _field_change(request, ticket)
     except FieldRefused as refused:
-        if _htmx(request):
+        if is_htmx(request):
             # htmx swaps no 4xx answer (its default responseHandling), so the panel with
             # the reason comes back as a normal answer; nothing was changed.
             return render(request, "desk/ticket/_sidepanel_swap.html",
@@ -234,20 +231,11 @@ def ticket_fields(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if not tickets_visible_to(request.user).filter(pk=ticket.pk).exists():
         # Moved to a queue the agent sees but does not work in (or no longer sees).
         messages.info(request, f"{ticket.reference} moved to {ticket.queue.name}; it is no longer in your queues.")
-        return _redirect(request, reverse("desk:inbox"))
-    if _htmx(request):
+        return page_redirect(request, reverse("desk:inbox"))
+    if is_htmx(request):
         return render(request, "desk/ticket/_sidepanel_swap.html", {**_panel_context(request, ticket), "toast": done})
     messages.success(request, done)
     return HttpResponseRedirect(_ticket_url(ticket))
-
-
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """Send the browser to *url*: a whole-page load for htmx, a redirect otherwise."""
-    if _htmx(request):
-        response = HttpResponse(status=200)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
 
 
 # --- presence ------------------------------------------------------------------------------
